@@ -1,0 +1,147 @@
+/**
+ * The validated, normalised configuration: durations in milliseconds, secrets as file paths
+ * (never inline), defaults filled in. Produced once by `loadConfig` and frozen.
+ */
+
+export interface ListenConfig {
+  readonly socket: string;
+  /** File mode of the socket, default 0o660. */
+  readonly socketMode: number;
+  readonly tcp?: {
+    readonly address: string; // host:port
+    readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  };
+}
+
+export type StateConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+
+export interface AuditConfig {
+  readonly file: string;
+  /** Ed25519 private key (PKCS#8 PEM). Created with mode 0600 next to the log when absent. */
+  readonly signingKeyFile: string;
+  /** 32+ random bytes used to HMAC token accessors and lease ids. Created when absent. */
+  readonly hmacKeyFile: string;
+  /** A signed checkpoint record after every N records. */
+  readonly checkpointEvery: number;
+  /** fsync before an append is acknowledged. Default true. */
+  readonly fsync: boolean;
+}
+
+export type VaultAuthConfig =
+  | { readonly kind: 'token'; readonly tokenFile: string }
+  | { readonly kind: 'approle'; readonly roleIdFile: string; readonly secretIdFile: string; readonly mount: string };
+
+export interface VaultConfig {
+  readonly address: string;
+  readonly auth: VaultAuthConfig;
+  /** Per-HTTP-request timeout. */
+  readonly timeoutMs: number;
+  /** Attempts for a mint before the request is denied UNAVAILABLE. */
+  readonly mintAttempts: number;
+  /** Attempts (with backoff) for a revoke before it is alerted and left to the TTL. */
+  readonly revokeAttempts: number;
+  readonly caFile?: string;
+}
+
+export interface CiIssuerConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  /** `github`, `gitlab` or `generic`; defaults by issuer URL. */
+  readonly kind: 'github' | 'gitlab' | 'generic';
+  /** JWKS URL; discovered via /.well-known/openid-configuration when absent. */
+  readonly jwksUri?: string;
+  readonly algorithms: readonly string[];
+  readonly leewayMs: number;
+  readonly maxTokenAgeMs: number;
+  /** For `generic`: context field → claim name. */
+  readonly claims: Readonly<Record<string, string>>;
+  /** Base URL used to build run links, e.g. https://github.com. */
+  readonly webUrl?: string;
+}
+
+export interface ApproverIdpConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly groupsClaim: string;
+  readonly jwksUri?: string;
+}
+
+export interface IdentityConfig {
+  /** Development only: the client asserts its own context; every audit record says `trust: local`. */
+  readonly localContext: boolean;
+  /** Development only: approvers name themselves (`jitgate approve ID --as bob`). */
+  readonly localApprovers: boolean;
+  readonly ci: readonly CiIssuerConfig[];
+  readonly approvers?: ApproverIdpConfig;
+}
+
+export interface ResourceConfig {
+  readonly name: string;
+  readonly vault: {
+    readonly policies: readonly string[];
+    /** Path read with the child token, e.g. `database/creds/migrator`. */
+    readonly read?: string;
+  };
+  /** Env var name → source: `token` (the child token), or a key of the read response's `data`. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly ttlMs: number;
+  readonly maxTtlMs: number;
+  /** What to do with a requested TTL above `maxTtlMs`. */
+  readonly excessTtl: 'clamp' | 'deny';
+}
+
+/** A match value: one pattern or a list of alternatives. `*` matches within a path segment, `**` across. */
+export type MatchPatterns = readonly string[];
+
+export interface PolicyMatch {
+  readonly resource?: MatchPatterns;
+  readonly repository?: MatchPatterns;
+  readonly repositoryId?: MatchPatterns;
+  readonly ref?: MatchPatterns;
+  readonly refType?: MatchPatterns;
+  readonly environment?: MatchPatterns;
+  readonly actor?: MatchPatterns;
+  readonly workflow?: MatchPatterns;
+  readonly event?: MatchPatterns;
+  readonly runnerEnvironment?: MatchPatterns;
+  /** Fork contexts match only rules with `fork: true`. */
+  readonly fork?: boolean;
+}
+
+export interface RequireSpec {
+  readonly approvals: number;
+  /** Principals: `group:NAME` or `user:NAME`. */
+  readonly from: readonly string[];
+  /** When true, at least one approval from each `from` principal is needed (AND), besides the count. */
+  readonly everyGroup: boolean;
+  readonly expiresAfterMs: number;
+  readonly escalate: readonly { readonly afterMs: number; readonly to: readonly string[] }[];
+}
+
+export type PolicyRule =
+  | { readonly name: string; readonly match: PolicyMatch; readonly decision: 'deny' | 'auto-approve' }
+  | { readonly name: string; readonly match: PolicyMatch; readonly decision: 'require'; readonly require: RequireSpec };
+
+export interface LimitsConfig {
+  readonly maxPendingRequests: number;
+  readonly maxMessageBytes: number;
+  readonly maxMetadataBytes: number;
+  /** Deadline for unary RPCs that arrive without one. */
+  readonly defaultRpcDeadlineMs: number;
+}
+
+export interface Config {
+  readonly listen: ListenConfig;
+  readonly state: StateConfig;
+  readonly audit: AuditConfig;
+  readonly vault: VaultConfig;
+  readonly identity: IdentityConfig;
+  /** Static group membership for local approvers: group → names. */
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  readonly resources: Readonly<Record<string, ResourceConfig>>;
+  readonly policies: readonly PolicyRule[];
+  readonly limits: LimitsConfig;
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
+  /** SIGTERM → exit deadline. */
+  readonly stopTimeoutMs: number;
+}

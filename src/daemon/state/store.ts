@@ -1,0 +1,81 @@
+import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { RequireSpec } from '../config/types.js';
+import type { ApprovalView, RequestStatus } from '../gate/types.js';
+
+export interface StoredRequest {
+  readonly id: string;
+  readonly resource: string;
+  readonly reason: string;
+  readonly context: RequestContext;
+  readonly claimed: ClaimedContext;
+  readonly ttlMs: number;
+  readonly status: RequestStatus;
+  readonly statusReason?: string;
+  readonly rule: string | null;
+  /** The policy's requirement when the decision was `require`. */
+  readonly require?: RequireSpec;
+  /** Wall-clock epoch ms. */
+  readonly createdAt: number;
+  /** Wall-clock epoch ms; 0 when the request never waited for approval. */
+  readonly expiresAt: number;
+  readonly updatedAt: number;
+}
+
+export type StoredApproval = ApprovalView & { readonly requestId: string };
+
+export type GrantStatus = 'minting' | 'live' | 'revoking' | 'revoked' | 'revoke_failed';
+
+export interface StoredGrant {
+  readonly id: string;
+  readonly requestId: string;
+  readonly resource: string;
+  /** Vault token accessor: lets the daemon revoke after a crash. Null until the mint returned. */
+  readonly accessor: string | null;
+  readonly leaseIds: readonly string[];
+  readonly status: GrantStatus;
+  readonly createdAt: number;
+  /** Wall-clock epoch ms at which Vault expires the token by itself. */
+  readonly expiresAt: number;
+  readonly updatedAt: number;
+}
+
+/**
+ * Durable state. SQLite on a single host; PostgreSQL for a fleet. Every method may throw; callers
+ * treat any failure as "deny" (fail closed).
+ */
+export interface StateStore {
+  insertRequest(request: StoredRequest): Promise<void>;
+  /**
+   * Compare-and-set: applies `patch` only if the current status is in `from`.
+   * Returns false (and changes nothing) otherwise, so racing decisions produce one final state.
+   */
+  transitionRequest(
+    id: string,
+    from: readonly RequestStatus[],
+    patch: { readonly status: RequestStatus; readonly statusReason?: string; readonly updatedAt: number },
+  ): Promise<boolean>;
+  getRequest(id: string): Promise<StoredRequest | undefined>;
+  /** Newest first. */
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number }): Promise<StoredRequest[]>;
+  countRequests(statuses: readonly RequestStatus[]): Promise<number>;
+
+  /** Returns false when this subject already has a decision on this request (counts once). */
+  addApproval(approval: StoredApproval): Promise<boolean>;
+  listApprovals(requestId: string): Promise<StoredApproval[]>;
+
+  insertGrant(grant: StoredGrant): Promise<void>;
+  updateGrant(
+    id: string,
+    patch: Partial<Pick<StoredGrant, 'accessor' | 'leaseIds' | 'status' | 'expiresAt'>> & { readonly updatedAt: number },
+  ): Promise<void>;
+  getGrant(id: string): Promise<StoredGrant | undefined>;
+  listGrants(statuses: readonly GrantStatus[]): Promise<StoredGrant[]>;
+
+  /**
+   * Records a token id (`jti`) until `expiresAt`. Returns false when it was already recorded and
+   * has not expired: a replay. Survives restarts.
+   */
+  rememberTokenId(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+
+  close(): Promise<void>;
+}
