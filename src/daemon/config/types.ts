@@ -13,7 +13,10 @@ export interface ListenConfig {
   };
 }
 
-export type StateConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+export type StateConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  /** The URL never holds a password (inline secrets are refused); it comes from `passwordFile` when set. */
+  | { readonly kind: 'postgres'; readonly url: string; readonly passwordFile?: string };
 
 export interface AuditConfig {
   readonly file: string;
@@ -140,6 +143,13 @@ export interface Config {
   readonly groups: Readonly<Record<string, readonly string[]>>;
   readonly resources: Readonly<Record<string, ResourceConfig>>;
   readonly policies: readonly PolicyRule[];
+  /** Notifier entries as written (snake_case), `*_file` values resolved to absolute paths; validated by the notifiers. */
+  readonly notifiers: readonly unknown[];
+  /**
+   * HTTP listener for callbacks (Slack interactions, inbound webhook decisions) and the approval
+   * web page. Absent: no HTTP endpoint. Config key `http: { listen: "127.0.0.1:8081", public_url }`.
+   */
+  readonly http?: { readonly listen: string; readonly publicUrl?: string };
   readonly limits: LimitsConfig;
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
   /** SIGTERM → exit deadline. */

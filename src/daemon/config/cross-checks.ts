@@ -1,0 +1,230 @@
+/**
+ * Rules that span more than one field: names and references, numbers that must agree, and the
+ * guard rails that stop a policy from trusting more than its author meant. Each throws a
+ * ConfigError naming the exact key path.
+ */
+import { ConfigError } from '../../common/errors.js';
+import { compileGlob, isGlob } from '../policy/glob.js';
+import { formatPath } from './config-path.js';
+import { urlHasPassword } from './inline-secrets.js';
+import { ENV_NAME_RE, GROUP_RE, NAME_RE, type RawConfig, type RawMatch, type RawPolicy } from './schema.js';
+
+const MAX_LEEWAY_MS = 5 * 60_000;
+const DEFAULT_EXPIRES_AFTER_MS = 15 * 60_000;
+
+/** Context fields a generic issuer's claim mapping may fill. */
+export const CLAIM_FIELDS: readonly string[] = [
+  'repository',
+  'repository_id',
+  'repository_owner_id',
+  'ref',
+  'ref_type',
+  'sha',
+  'actor',
+  'actor_id',
+  'commit_author',
+  'environment',
+  'workflow',
+  'event',
+  'runner_environment',
+  'run_id',
+  'run_attempt',
+  'run_url',
+  'source_repository',
+];
+
+function fail(path: readonly PropertyKey[], message: string): never {
+  throw new ConfigError(formatPath(path), message);
+}
+
+/** GitHub's default audience is the owner's URL: every repository of that owner can mint a token for it. */
+function isGithubOwnerAudience(audience: string): boolean {
+  if (!URL.canParse(audience)) return false;
+  const host = new URL(audience).hostname.toLowerCase();
+  return host === 'github.com' || host === 'www.github.com';
+}
+
+function checkState(raw: RawConfig): void {
+  const state = raw.state;
+  if (!state) return;
+  const kinds = [state.sqlite, state.postgres].filter((v) => v !== undefined).length;
+  if (kinds !== 1) fail(['state'], 'set exactly one of "sqlite" (a file path) or "postgres" (a URL)');
+  if (state.password_file !== undefined && state.postgres === undefined) {
+    fail(['state', 'password_file'], 'only applies to "postgres"');
+  }
+  if (state.postgres !== undefined && urlHasPassword(state.postgres)) {
+    fail(
+      ['state', 'postgres'],
+      'the URL holds a password; inline secrets are not allowed: use "password_file" (or a .pgpass file)',
+    );
+  }
+}
+
+function checkVault(raw: RawConfig): void {
+  const auth = raw.vault.auth;
+  if ((auth.token_file === undefined) === (auth.approle === undefined)) {
+    fail(['vault', 'auth'], 'set exactly one of "token_file" or "approle"');
+  }
+}
+
+function checkIdentity(raw: RawConfig): void {
+  const seen = new Set<string>();
+  raw.identity?.ci?.forEach((ci, i) => {
+    const at = ['identity', 'ci', i];
+    if (seen.has(ci.issuer)) fail([...at, 'issuer'], `issuer ${JSON.stringify(ci.issuer)} is configured twice`);
+    seen.add(ci.issuer);
+    if (isGithubOwnerAudience(ci.audience)) {
+      fail(
+        [...at, 'audience'],
+        `${JSON.stringify(ci.audience)} is GitHub's default audience (the repository owner's URL): workflows of every ` +
+          'repository of that owner get tokens for it, and other services accept them too; use a jitgate-specific value such as "jitgate"',
+      );
+    }
+    if (ci.leeway !== undefined && ci.leeway > MAX_LEEWAY_MS) fail([...at, 'leeway'], 'must be at most 5m');
+    for (const field of Object.keys(ci.claims ?? {})) {
+      if (!CLAIM_FIELDS.includes(field)) {
+        fail([...at, 'claims', field], `unknown context field (known: ${CLAIM_FIELDS.join(', ')})`);
+      }
+    }
+  });
+  const approvers = raw.identity?.approvers;
+  if (approvers && isGithubOwnerAudience(approvers.audience)) {
+    fail(['identity', 'approvers', 'audience'], 'use a jitgate-specific audience, not a GitHub URL');
+  }
+}
+
+function checkGroups(raw: RawConfig): void {
+  for (const name of Object.keys(raw.groups ?? {})) {
+    if (!GROUP_RE.test(name)) fail(['groups', name], 'group names use letters, digits, "-", "_" and "."');
+  }
+}
+
+function checkResources(raw: RawConfig): void {
+  for (const [name, resource] of Object.entries(raw.resources)) {
+    const at = ['resources', name];
+    if (!NAME_RE.test(name)) {
+      fail(at, 'resource names start with a lower-case letter or digit and use only a-z, 0-9, "-", "_" and "."');
+    }
+    resource.vault.policies.forEach((policy, i) => {
+      if (policy === 'root') fail([...at, 'vault', 'policies', i], 'a grant must never carry the "root" policy');
+    });
+    const env = Object.entries(resource.env);
+    if (env.length === 0) fail([...at, 'env'], 'must map at least one environment variable (e.g. VAULT_TOKEN: token)');
+    for (const [variable, source] of env) {
+      if (!ENV_NAME_RE.test(variable)) {
+        fail([...at, 'env', variable], 'environment variable names use A-Z, 0-9 and "_" and do not start with a digit');
+      }
+      if (source !== 'token' && resource.vault.read === undefined) {
+        fail(
+          [...at, 'env', variable],
+          `data key ${JSON.stringify(source)} needs vault.read (without a read path only "token" is available)`,
+        );
+      }
+    }
+    if (resource.ttl < 1000) fail([...at, 'ttl'], 'must be at least 1s (Vault counts TTLs in seconds)');
+    if (resource.max_ttl !== undefined && resource.max_ttl < resource.ttl) {
+      fail([...at, 'max_ttl'], 'must not be shorter than ttl');
+    }
+  }
+}
+
+/** The value at `path` in the document as written, before normalisation. */
+function written(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let node = doc;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function checkMatch(policy: RawPolicy, i: number, raw: RawConfig, doc: unknown): void {
+  const match: RawMatch = policy.match ?? {};
+  const at = ['policies', i, 'match'];
+  // A single pattern is named by its key, one of a list by its index, as the user wrote it.
+  const at2 = (key: string, j: number): PropertyKey[] =>
+    Array.isArray(written(doc, [...at, key])) ? [...at, key, j] : [...at, key];
+  const known = Object.keys(raw.resources);
+  match.resource?.forEach((pattern, j) => {
+    const hits = known.filter(compileGlob(pattern));
+    if (hits.length > 0) return;
+    const what = isGlob(pattern) ? `pattern ${JSON.stringify(pattern)} matches no resource` : `unknown resource ${JSON.stringify(pattern)}`;
+    fail(at2('resource', j), `${what} (known: ${known.join(', ') || 'none'})`);
+  });
+  match.ref?.forEach((pattern, j) => {
+    if (!pattern.startsWith('refs/')) {
+      const hint = isGlob(pattern) ? 'e.g. refs/heads/release/*' : `refs/heads/${pattern} for a branch or refs/tags/${pattern} for a tag`;
+      fail(
+        at2('ref', j),
+        `${JSON.stringify(pattern)} is not a full ref: refs are compared in full so a tag cannot pass for a branch; write ${hint}`,
+      );
+    }
+  });
+  match.repository_id?.forEach((pattern, j) => {
+    if (!/^\d+$/.test(pattern)) fail(at2('repository_id', j), `${JSON.stringify(pattern)} is not a numeric id`);
+  });
+}
+
+function couldMatchProduction(match: RawMatch | undefined): boolean {
+  if (match?.environment === undefined) return true;
+  return match.environment.some((pattern) => compileGlob(pattern)('production'));
+}
+
+function checkRequire(policy: RawPolicy, i: number): void {
+  const spec = policy.require;
+  if (!spec) return;
+  const at = ['policies', i, 'require'];
+  const expiresAfter = spec.expires_after ?? DEFAULT_EXPIRES_AFTER_MS;
+  spec.escalate?.forEach((step, j) => {
+    if (step.after >= expiresAfter) {
+      fail([...at, 'escalate', j, 'after'], 'must be shorter than expires_after, or the escalation never happens');
+    }
+  });
+  const escalates = (spec.escalate?.length ?? 0) > 0;
+  if (!escalates && spec.from.every((p) => p.startsWith('user:'))) {
+    const people = new Set(spec.from).size;
+    if (spec.approvals > people) {
+      fail(
+        [...at, 'approvals'],
+        `needs ${spec.approvals} approvals but only ${people} ${people === 1 ? 'person' : 'people'} can approve (${spec.from.join(', ')})`,
+      );
+    }
+  }
+}
+
+function checkPolicies(raw: RawConfig, doc: unknown): void {
+  const names = new Map<string, number>();
+  raw.policies?.forEach((policy, i) => {
+    const at = ['policies', i];
+    const earlier = names.get(policy.name);
+    if (earlier !== undefined) fail([...at, 'name'], `duplicate rule name ${JSON.stringify(policy.name)} (also policies[${earlier}])`);
+    names.set(policy.name, i);
+    if ((policy.decision === undefined) === (policy.require === undefined)) {
+      fail(at, 'set exactly one of "decision" (deny or auto-approve) or "require"');
+    }
+    checkMatch(policy, i, raw, doc);
+    checkRequire(policy, i);
+    const grants = policy.require !== undefined || policy.decision === 'auto-approve';
+    const pinned = policy.match?.repository !== undefined || policy.match?.repository_id !== undefined;
+    if (grants && !pinned && couldMatchProduction(policy.match)) {
+      fail(
+        policy.match ? [...at, 'match'] : at,
+        `rule ${JSON.stringify(policy.name)} can grant access for environment "production" to any repository: ` +
+          'add "repository" or "repository_id" to its match, or restrict "environment"',
+      );
+    }
+  });
+}
+
+/**
+ * Cross-field validation of a structurally valid file (`raw`, normalised by the schema; `doc`, the
+ * same document as written, for naming paths); throws ConfigError at the first problem.
+ */
+export function crossCheck(raw: RawConfig, doc: unknown): void {
+  checkState(raw);
+  checkVault(raw);
+  checkIdentity(raw);
+  checkGroups(raw);
+  checkResources(raw);
+  checkPolicies(raw, doc);
+}

@@ -1,0 +1,56 @@
+import type { RequestContext } from '../../common/context.js';
+import { formatDuration } from '../../common/duration.js';
+import type { RequireSpec } from '../config/types.js';
+import type { PolicyDecision, PolicyExplanation } from './engine.js';
+
+const SHOWN_FIELDS: readonly (readonly [label: string, field: keyof RequestContext])[] = [
+  ['repository', 'repository'],
+  ['repository_id', 'repositoryId'],
+  ['ref', 'ref'],
+  ['ref_type', 'refType'],
+  ['sha', 'sha'],
+  ['environment', 'environment'],
+  ['actor', 'actor'],
+  ['workflow', 'workflow'],
+  ['event', 'event'],
+  ['runner_environment', 'runnerEnvironment'],
+  ['fork', 'fork'],
+];
+
+function describeRequire(spec: RequireSpec): string {
+  const people = spec.approvals === 1 ? '1 approval' : `${spec.approvals} approvals`;
+  let text = `${people} from ${spec.from.join(', ')}`;
+  if (spec.everyGroup) text += ' (at least one from each)';
+  text += `, expires after ${formatDuration(spec.expiresAfterMs)}`;
+  for (const step of spec.escalate) text += `; after ${formatDuration(step.afterMs)} also ${step.to.join(', ')}`;
+  return text;
+}
+
+export function describeDecision(decision: PolicyDecision): string {
+  switch (decision.kind) {
+    case 'deny':
+      return decision.rule === null ? `DENY: ${decision.reason}` : `DENY by rule "${decision.rule}"`;
+    case 'auto-approve':
+      return `AUTO-APPROVE by rule "${decision.rule}"`;
+    case 'require':
+      return `REQUIRE ${describeRequire(decision.require)} by rule "${decision.rule}"`;
+  }
+}
+
+/** Human text for `jitgate policy explain`: the request, each rule tried and why it did not match, the outcome. */
+export function formatExplanation(resource: string, context: RequestContext, result: PolicyExplanation): string {
+  const lines: string[] = [`request: resource ${JSON.stringify(resource)} (trust: ${context.trust})`];
+  for (const [label, field] of SHOWN_FIELDS) {
+    const value = context[field];
+    if (value === undefined || value === '') continue;
+    lines.push(`  ${label}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  lines.push('rules:');
+  if (result.trace.length === 0) lines.push('  (none)');
+  for (const step of result.trace) {
+    lines.push(`  ${step.matched ? '✓' : '✗'} ${step.rule}${step.matched ? ': matches' : ''}`);
+    for (const why of step.mismatches) lines.push(`      ${why}`);
+  }
+  lines.push(`decision: ${describeDecision(result.decision)}`);
+  return `${lines.join('\n')}\n`;
+}

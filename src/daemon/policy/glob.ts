@@ -1,0 +1,46 @@
+/**
+ * Glob patterns for policy matching. Deliberately small: `*` stays inside one `/`-separated segment
+ * (so `refs/heads/*` cannot reach `refs/heads/a/b`), `**` crosses segments, and every other character
+ * is literal. There is no `?`, no character class and no brace expansion: fewer ways to write a rule
+ * that matches more than its author meant.
+ */
+
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
+const CONTROL_CHAR_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** True when the text holds a newline or another control character; such values never match. */
+export function hasControlChar(text: string): boolean {
+  return CONTROL_CHAR_RE.test(text);
+}
+
+/** True when the pattern uses a wildcard (as opposed to naming one value literally). */
+export function isGlob(pattern: string): boolean {
+  return pattern.includes('*');
+}
+
+/** Compiles a pattern into a full-string matcher. */
+export function compileGlob(pattern: string): (value: string) => boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charAt(i);
+    if (ch === '*') {
+      if (pattern.charAt(i + 1) === '*') {
+        source += '.*';
+        while (pattern.charAt(i + 1) === '*') i++;
+      } else {
+        source += '[^/]*';
+      }
+    } else {
+      source += ch.replace(/[\\^$.|?+()[\]{}/-]/g, '\\$&');
+    }
+  }
+  // `s` so that `.*` would also span a newline if one slipped in; values with control characters
+  // are refused before matching anyway.
+  const re = new RegExp(`^${source}$`, 's');
+  return (value) => !hasControlChar(value) && re.test(value);
+}
+
+/** `*` within a `/`-segment, `**` across; everything else literal; full-string match. */
+export function matchGlob(pattern: string, value: string): boolean {
+  return compileGlob(pattern)(value);
+}
