@@ -1,0 +1,134 @@
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../../common/clock.js';
+import { IdentityError, UnavailableError, errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+
+export interface JwksCacheOptions {
+  readonly issuer: string;
+  /** Discovered through `<issuer>/.well-known/openid-configuration` when absent. */
+  readonly jwksUri?: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fetch: typeof fetch;
+  /** Minimum time between two fetches, whatever prompts them. */
+  readonly cooldownMs: number;
+  /** Keys older than this are fetched again before use, so a removed key stops working. */
+  readonly maxAgeMs: number;
+  /** Aborted when the owning resolver closes. */
+  readonly signal: AbortSignal;
+}
+
+const FETCH_TIMEOUT_MS = 10_000;
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+/**
+ * One issuer's signing keys. jose's remote JWKS keeps time with `Date.now()`, which tests cannot
+ * drive, so the cooldown lives here on the injected monotonic clock. Every fetch, successful or
+ * not, starts a cooldown: a burst of tokens with made-up `kid`s costs the issuer one request.
+ */
+export class JwksCache {
+  readonly #options: JwksCacheOptions;
+  #keys: KeySet | undefined;
+  #loadedAt = 0;
+  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #inflight: Promise<void> | undefined;
+  #jwksUri: string | undefined;
+
+  constructor(options: JwksCacheOptions) {
+    this.#options = options;
+    this.#jwksUri = options.jwksUri;
+  }
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const { clock } = this.#options;
+    if (this.#keys === undefined || clock.monotonic() - this.#loadedAt >= this.#options.maxAgeMs) {
+      this.#keys = undefined;
+      await this.#refresh();
+    }
+    const keys = this.#keys;
+    if (keys === undefined) throw new UnavailableError(`signing keys of ${this.#options.issuer} are unavailable`);
+    try {
+      return await keys(header, token);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      // A kid we do not know may be a freshly rotated key: look again, but only once per cooldown.
+      if (!this.#coolingDown() || this.#inflight !== undefined) {
+        await this.#refresh();
+        const fresh = this.#keys;
+        if (fresh !== undefined && fresh !== keys) return await fresh(header, token);
+      }
+      throw new IdentityError('unknown signing key', { cause: err });
+    }
+  };
+
+  #coolingDown(): boolean {
+    return this.#options.clock.monotonic() - this.#lastAttempt < this.#options.cooldownMs;
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#inflight !== undefined) {
+      await this.#inflight;
+      return;
+    }
+    if (this.#coolingDown()) return;
+    this.#lastAttempt = this.#options.clock.monotonic();
+    this.#inflight = this.#load().finally(() => {
+      this.#inflight = undefined;
+    });
+    await this.#inflight;
+  }
+
+  async #load(): Promise<void> {
+    const { issuer, logger, clock } = this.#options;
+    try {
+      this.#jwksUri ??= await this.#discover();
+      const jwks = (await this.#getJson(this.#jwksUri, 'JWKS')) as JSONWebKeySet;
+      const keys = createLocalJWKSet(jwks);
+      this.#keys = keys;
+      this.#loadedAt = clock.monotonic();
+      logger.debug({ issuer, keys: jwks.keys.length }, 'fetched issuer signing keys');
+    } catch (err) {
+      logger.warn({ issuer, reason: errorMessage(err) }, 'cannot fetch issuer signing keys');
+      throw err instanceof UnavailableError
+        ? err
+        : new UnavailableError(`signing keys of ${issuer} are unavailable`, { cause: err });
+    }
+  }
+
+  async #discover(): Promise<string> {
+    const { issuer } = this.#options;
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const doc = await this.#getJson(url, 'OpenID configuration');
+    if (typeof doc !== 'object' || doc === null) throw new UnavailableError(`${url}: not a JSON object`);
+    const { issuer: advertised, jwks_uri: jwksUri } = doc as { issuer?: unknown; jwks_uri?: unknown };
+    // The discovery document must speak for exactly this issuer, or it could point us at anyone's keys.
+    if (advertised !== issuer) throw new UnavailableError(`${url}: issuer does not match ${issuer}`);
+    if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
+      throw new UnavailableError(`${url}: missing or invalid jwks_uri`);
+    }
+    return jwksUri;
+  }
+
+  async #getJson(url: string, what: string): Promise<unknown> {
+    const signal = AbortSignal.any([this.#options.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]);
+    let response: Response;
+    try {
+      response = await this.#options.fetch(url, { signal, headers: { accept: 'application/json' } });
+    } catch (cause) {
+      throw new UnavailableError(`cannot fetch ${what} from ${url}: ${errorMessage(cause)}`, { cause });
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new UnavailableError(`cannot fetch ${what} from ${url}: HTTP ${response.status}`);
+    }
+    const text = await response.text();
+    if (text.length > MAX_DOCUMENT_BYTES) throw new UnavailableError(`${what} from ${url} is too large`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new UnavailableError(`${what} from ${url} is not JSON`, { cause });
+    }
+  }
+}
