@@ -1,0 +1,95 @@
+import type { PoolClient } from 'pg';
+import { UnavailableError } from '../../common/errors.js';
+
+/**
+ * PostgreSQL migrations, in order; `jitgate_schema.version` holds how many have been applied.
+ * Append only. Epoch milliseconds are BIGINT; `seq` gives "newest first" a stable tie-break, as
+ * the rowid does in SQLite.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE requests (
+    seq           BIGSERIAL NOT NULL,
+    id            TEXT PRIMARY KEY,
+    resource      TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    context       JSONB NOT NULL,
+    claimed       JSONB NOT NULL,
+    ttl_ms        BIGINT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending','approved','granted','released','denied','expired')),
+    status_reason TEXT,
+    rule          TEXT,
+    require       JSONB,
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+  );
+  CREATE INDEX requests_by_created ON requests (created_at DESC, seq DESC);
+  CREATE INDEX requests_by_status ON requests (status, created_at DESC, seq DESC);
+
+  CREATE TABLE approvals (
+    seq        BIGSERIAL NOT NULL,
+    request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    subject    TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    trust      TEXT NOT NULL,
+    decision   TEXT NOT NULL CHECK (decision IN ('approve','deny')),
+    comment    TEXT,
+    at         BIGINT NOT NULL,
+    UNIQUE (request_id, subject)
+  );
+
+  CREATE TABLE grants (
+    seq        BIGSERIAL NOT NULL,
+    id         TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES requests (id),
+    resource   TEXT NOT NULL,
+    accessor   TEXT,
+    lease_ids  JSONB NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('minting','live','revoking','revoked','revoke_failed')),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX grants_by_status ON grants (status, created_at, seq);
+  CREATE INDEX grants_by_request ON grants (request_id);
+
+  CREATE TABLE token_ids (
+    issuer     TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (issuer, jti)
+  );
+  CREATE INDEX token_ids_by_expiry ON token_ids (expires_at);
+  `,
+];
+
+/** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */
+const MIGRATION_LOCK = 0x6a697467; // "jitg"
+
+/**
+ * Brings the schema up to date in one transaction under an advisory lock, so daemons starting
+ * together do not race. A database from a newer jitgate is refused.
+ */
+export async function migratePostgres(client: PoolClient, where: string): Promise<void> {
+  const target = POSTGRES_MIGRATIONS.length;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS jitgate_schema (version INTEGER NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM jitgate_schema');
+    let version = rows[0]?.version ?? 0;
+    if (rows.length === 0) await client.query('INSERT INTO jitgate_schema (version) VALUES (0)');
+    if (version > target) {
+      throw new UnavailableError(`state store ${where}: schema version ${version} is newer than this jitgate supports (${target})`);
+    }
+    for (; version < target; version++) {
+      await client.query(POSTGRES_MIGRATIONS[version] ?? '');
+      await client.query('UPDATE jitgate_schema SET version = $1', [version + 1]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,335 @@
+import { DatabaseError, Pool, type QueryResultRow } from 'pg';
+import { type Clock, systemClock } from '../../common/clock.js';
+import {
+  ConflictError,
+  InvalidArgumentError,
+  JitgateError,
+  NotFoundError,
+  UnavailableError,
+  errorMessage,
+} from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { RequestStatus } from '../gate/types.js';
+import { migratePostgres } from './postgres-schema.js';
+import {
+  type ApprovalRow,
+  type GrantRow,
+  type RequestRow,
+  checkInteger,
+  decodeApproval,
+  decodeGrant,
+  decodeRequest,
+} from './row-codec.js';
+import type { GrantStatus, StateStore, StoredApproval, StoredGrant, StoredRequest } from './store.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/db`; the password never appears in errors or logs. */
+  readonly url: string;
+  /** Only paces the purge of expired token ids. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Pool size. Default 10. */
+  readonly maxConnections?: number;
+  /** Per-statement and connect timeout: a hung database must deny, not hang the gate. Default 5000. */
+  readonly timeoutMs?: number;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+const PURGE_BATCH = 500;
+
+/**
+ * Every statement, named so that each pooled connection prepares it once and reuses the plan.
+ * The compare-and-set needs no row lock: under READ COMMITTED a second UPDATE of the same row waits
+ * for the first to commit, then re-checks its WHERE against the new row and changes nothing.
+ */
+const SQL = {
+  insertRequest: `
+    INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
+                          require, created_at, expires_at, updated_at)
+    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
+  transitionRequest: `
+    UPDATE requests SET status = $2, status_reason = coalesce($3, status_reason), updated_at = $4
+     WHERE id = $1 AND status = ANY($5::text[])`,
+  getRequest: 'SELECT * FROM requests WHERE id = $1',
+  // LIMIT NULL means no limit.
+  listRequests: 'SELECT * FROM requests ORDER BY created_at DESC, seq DESC LIMIT $1',
+  listRequestsByStatus: `
+    SELECT * FROM requests WHERE status = ANY($1::text[]) ORDER BY created_at DESC, seq DESC LIMIT $2`,
+  countRequests: 'SELECT count(*) AS n FROM requests WHERE status = ANY($1::text[])',
+  addApproval: `
+    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (request_id, subject) DO NOTHING`,
+  listApprovals: 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq',
+  insertGrant: `
+    INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`,
+  updateGrant: `
+    UPDATE grants
+       SET accessor = CASE WHEN $2::boolean THEN $3 ELSE accessor END,
+           lease_ids = coalesce($4::jsonb, lease_ids),
+           status = coalesce($5, status),
+           expires_at = coalesce($6::bigint, expires_at),
+           updated_at = $7
+     WHERE id = $1`,
+  getGrant: 'SELECT * FROM grants WHERE id = $1',
+  listGrants: 'SELECT * FROM grants WHERE status = ANY($1::text[]) ORDER BY created_at, seq',
+  rememberTokenId: `
+    INSERT INTO token_ids (issuer, jti, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at
+     WHERE token_ids.expires_at <= $4`,
+  purgeTokenIds: `
+    DELETE FROM token_ids WHERE ctid IN
+      (SELECT ctid FROM token_ids WHERE expires_at <= $1 LIMIT $2)`,
+} as const;
+
+type Name = keyof typeof SQL;
+
+/** The URL with its password masked, for messages. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable URL)';
+  }
+}
+
+/**
+ * Connects, checks the server answers and migrates the schema. Throws UnavailableError naming the
+ * database (password masked) when any of that fails.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStateStore> {
+  const where = describeUrl(options.url);
+  const timeout = options.timeoutMs ?? 5000;
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: timeout,
+    statement_timeout: timeout,
+    query_timeout: timeout + 1000,
+    application_name: 'jitgated',
+  });
+  // An idle connection dropped by the server must not crash the daemon; the next query fails closed.
+  pool.on('error', (err) => {
+    options.logger?.warn({ err: errorMessage(err), component: 'state' }, 'postgres connection lost');
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgres(client, where);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (err instanceof JitgateError) throw err;
+    throw new UnavailableError(`state store ${where}: cannot open: ${errorMessage(err)}`, { cause: err });
+  }
+  return new PostgresStateStore(pool, options.clock ?? systemClock);
+}
+
+/** StateStore on a PostgreSQL pool: the same schema and semantics as the SQLite store, for a fleet. */
+export class PostgresStateStore implements StateStore {
+  readonly #pool: Pool;
+  readonly #clock: Clock;
+  #closed = false;
+  #lastPurge = Number.NEGATIVE_INFINITY;
+
+  /** Use `openPostgresStore`; this expects a pool on a migrated database. */
+  constructor(pool: Pool, clock: Clock) {
+    this.#pool = pool;
+    this.#clock = clock;
+  }
+
+  insertRequest(request: StoredRequest): Promise<void> {
+    return this.#run('insert request', async () => {
+      await this.#query('insertRequest', [
+        request.id,
+        request.resource,
+        request.reason,
+        JSON.stringify(request.context),
+        JSON.stringify(request.claimed),
+        checkInteger('ttlMs', request.ttlMs),
+        request.status,
+        request.statusReason ?? null,
+        request.rule,
+        request.require === undefined ? null : JSON.stringify(request.require),
+        checkInteger('createdAt', request.createdAt),
+        checkInteger('expiresAt', request.expiresAt),
+        checkInteger('updatedAt', request.updatedAt),
+      ]);
+    });
+  }
+
+  transitionRequest(
+    id: string,
+    from: readonly RequestStatus[],
+    patch: { readonly status: RequestStatus; readonly statusReason?: string; readonly updatedAt: number },
+  ): Promise<boolean> {
+    return this.#run('transition request', async () => {
+      const result = await this.#query('transitionRequest', [
+        id,
+        patch.status,
+        patch.statusReason ?? null,
+        checkInteger('updatedAt', patch.updatedAt),
+        [...from],
+      ]);
+      return result.rowCount === 1;
+    });
+  }
+
+  getRequest(id: string): Promise<StoredRequest | undefined> {
+    return this.#run('get request', async () => {
+      const { rows } = await this.#query<RequestRow>('getRequest', [id]);
+      const row = rows[0];
+      return row === undefined ? undefined : decodeRequest(row);
+    });
+  }
+
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number }): Promise<StoredRequest[]> {
+    return this.#run('list requests', async () => {
+      const limit = filter.limit === undefined ? null : checkLimit(filter.limit);
+      const { rows } =
+        filter.statuses === undefined
+          ? await this.#query<RequestRow>('listRequests', [limit])
+          : await this.#query<RequestRow>('listRequestsByStatus', [[...filter.statuses], limit]);
+      return rows.map(decodeRequest);
+    });
+  }
+
+  countRequests(statuses: readonly RequestStatus[]): Promise<number> {
+    return this.#run('count requests', async () => {
+      const { rows } = await this.#query<{ n: string }>('countRequests', [[...statuses]]);
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
+  addApproval(approval: StoredApproval): Promise<boolean> {
+    return this.#run('add approval', async () => {
+      const result = await this.#query('addApproval', [
+        approval.requestId,
+        approval.subject,
+        approval.name,
+        approval.trust,
+        approval.decision,
+        approval.comment ?? null,
+        checkInteger('at', approval.at),
+      ]);
+      return result.rowCount === 1;
+    });
+  }
+
+  listApprovals(requestId: string): Promise<StoredApproval[]> {
+    return this.#run('list approvals', async () => {
+      const { rows } = await this.#query<ApprovalRow>('listApprovals', [requestId]);
+      return rows.map(decodeApproval);
+    });
+  }
+
+  insertGrant(grant: StoredGrant): Promise<void> {
+    return this.#run('insert grant', async () => {
+      await this.#query('insertGrant', [
+        grant.id,
+        grant.requestId,
+        grant.resource,
+        grant.accessor,
+        JSON.stringify(grant.leaseIds),
+        grant.status,
+        checkInteger('createdAt', grant.createdAt),
+        checkInteger('expiresAt', grant.expiresAt),
+        checkInteger('updatedAt', grant.updatedAt),
+      ]);
+    });
+  }
+
+  updateGrant(
+    id: string,
+    patch: Partial<Pick<StoredGrant, 'accessor' | 'leaseIds' | 'status' | 'expiresAt'>> & { readonly updatedAt: number },
+  ): Promise<void> {
+    return this.#run('update grant', async () => {
+      const result = await this.#query('updateGrant', [
+        id,
+        patch.accessor !== undefined,
+        patch.accessor ?? null,
+        patch.leaseIds === undefined ? null : JSON.stringify(patch.leaseIds),
+        patch.status ?? null,
+        patch.expiresAt === undefined ? null : checkInteger('expiresAt', patch.expiresAt),
+        checkInteger('updatedAt', patch.updatedAt),
+      ]);
+      if (result.rowCount !== 1) throw new NotFoundError(`grant ${id} not found`);
+    });
+  }
+
+  getGrant(id: string): Promise<StoredGrant | undefined> {
+    return this.#run('get grant', async () => {
+      const { rows } = await this.#query<GrantRow>('getGrant', [id]);
+      const row = rows[0];
+      return row === undefined ? undefined : decodeGrant(row);
+    });
+  }
+
+  listGrants(statuses: readonly GrantStatus[]): Promise<StoredGrant[]> {
+    return this.#run('list grants', async () => {
+      const { rows } = await this.#query<GrantRow>('listGrants', [[...statuses]]);
+      return rows.map(decodeGrant);
+    });
+  }
+
+  rememberTokenId(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#run('remember token id', async () => {
+      checkInteger('expiresAt', expiresAt);
+      checkInteger('now', now);
+      await this.#purgeExpiredTokenIds(now);
+      const result = await this.#query('rememberTokenId', [issuer, jti, expiresAt, now]);
+      return result.rowCount === 1;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  async #purgeExpiredTokenIds(now: number): Promise<void> {
+    const mono = this.#clock.monotonic();
+    if (mono - this.#lastPurge < PURGE_INTERVAL_MS) return;
+    // Claim the interval before awaiting so concurrent calls do not all purge.
+    this.#lastPurge = mono;
+    const result = await this.#query('purgeTokenIds', [now, PURGE_BATCH]);
+    if ((result.rowCount ?? 0) >= PURGE_BATCH) this.#lastPurge = Number.NEGATIVE_INFINITY;
+  }
+
+  #query<R extends QueryResultRow = QueryResultRow>(name: Name, values: unknown[]) {
+    if (this.#closed) throw new UnavailableError('state store: closed');
+    return this.#pool.query<R>({ name: `jitgate_${name}`, text: SQL[name], values });
+  }
+
+  async #run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw mapError(operation, err);
+    }
+  }
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidArgumentError('limit', 'must be a non-negative integer');
+  return limit;
+}
+
+/**
+ * Constraint violations get precise classes; anything else is an unavailable store. Only the
+ * server's primary message is kept: its `detail` field quotes the offending values.
+ */
+function mapError(operation: string, err: unknown): Error {
+  if (err instanceof JitgateError) return err;
+  if (err instanceof DatabaseError) {
+    if (err.code === '23505') return new ConflictError(`state store: ${operation}: already exists`, { cause: err });
+    if (err.code === '23503') return new NotFoundError(`state store: ${operation}: request not found`, { cause: err });
+  }
+  return new UnavailableError(`state store: ${operation} failed: ${errorMessage(err)}`, { cause: err });
+}

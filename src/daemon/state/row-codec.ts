@@ -1,0 +1,149 @@
+import type { RequestContext } from '../../common/context.js';
+import { InvalidArgumentError, UnavailableError } from '../../common/errors.js';
+import type { RequireSpec } from '../config/types.js';
+import type { RequestStatus } from '../gate/types.js';
+import type { GrantStatus, StoredApproval, StoredGrant, StoredRequest } from './store.js';
+
+/**
+ * Row ↔ record mapping shared by the SQL stores. Column names are the same in SQLite and
+ * PostgreSQL; JSON columns arrive as text from SQLite and already parsed from PostgreSQL JSONB.
+ * Anything that does not decode is reported as an unavailable store rather than passed on: a
+ * half-understood row must never drive a decision.
+ */
+
+export interface RequestRow {
+  readonly id: string;
+  readonly resource: string;
+  readonly reason: string;
+  readonly context: unknown;
+  readonly claimed: unknown;
+  readonly ttl_ms: number | string;
+  readonly status: string;
+  readonly status_reason: string | null;
+  readonly rule: string | null;
+  readonly require: unknown;
+  readonly created_at: number | string;
+  readonly expires_at: number | string;
+  readonly updated_at: number | string;
+}
+
+export interface ApprovalRow {
+  readonly request_id: string;
+  readonly subject: string;
+  readonly name: string;
+  readonly trust: string;
+  readonly decision: string;
+  readonly comment: string | null;
+  readonly at: number | string;
+}
+
+export interface GrantRow {
+  readonly id: string;
+  readonly request_id: string;
+  readonly resource: string;
+  readonly accessor: string | null;
+  readonly lease_ids: unknown;
+  readonly status: string;
+  readonly created_at: number | string;
+  readonly expires_at: number | string;
+  readonly updated_at: number | string;
+}
+
+const REQUEST_STATUSES: ReadonlySet<string> = new Set<RequestStatus>(['pending', 'approved', 'granted', 'released', 'denied', 'expired']);
+const GRANT_STATUSES: ReadonlySet<string> = new Set<GrantStatus>(['minting', 'live', 'revoking', 'revoked', 'revoke_failed']);
+const APPROVER_TRUST: ReadonlySet<string> = new Set<StoredApproval['trust']>(['local', 'idp', 'slack', 'webhook']);
+
+export function isRequestStatus(value: string): value is RequestStatus {
+  return REQUEST_STATUSES.has(value);
+}
+
+export function isGrantStatus(value: string): value is GrantStatus {
+  return GRANT_STATUSES.has(value);
+}
+
+function corrupt(what: string): UnavailableError {
+  return new UnavailableError(`state store: stored ${what} does not decode`);
+}
+
+function json(value: unknown, what: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (err) {
+    throw new UnavailableError(`state store: stored ${what} is not valid JSON`, { cause: err });
+  }
+}
+
+function object(value: unknown, what: string): object {
+  const parsed = json(value, what);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt(what);
+  return parsed;
+}
+
+/** BIGINT columns come back from `pg` as strings; epoch milliseconds fit a double exactly. */
+function int(value: number | string, what: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw corrupt(what);
+  return n;
+}
+
+export function decodeRequest(row: RequestRow): StoredRequest {
+  if (!isRequestStatus(row.status)) throw corrupt(`status of request ${row.id}`);
+  const require = row.require === null ? undefined : (object(row.require, 'request.require') as RequireSpec);
+  return {
+    id: row.id,
+    resource: row.resource,
+    reason: row.reason,
+    context: object(row.context, 'request.context') as RequestContext,
+    claimed: object(row.claimed, 'request.claimed'),
+    ttlMs: int(row.ttl_ms, 'request.ttl_ms'),
+    status: row.status,
+    ...(row.status_reason === null ? {} : { statusReason: row.status_reason }),
+    rule: row.rule,
+    ...(require === undefined ? {} : { require }),
+    createdAt: int(row.created_at, 'request.created_at'),
+    expiresAt: int(row.expires_at, 'request.expires_at'),
+    updatedAt: int(row.updated_at, 'request.updated_at'),
+  };
+}
+
+export function decodeApproval(row: ApprovalRow): StoredApproval {
+  if (!APPROVER_TRUST.has(row.trust)) throw corrupt('approval.trust');
+  if (row.decision !== 'approve' && row.decision !== 'deny') throw corrupt('approval.decision');
+  return {
+    requestId: row.request_id,
+    subject: row.subject,
+    name: row.name,
+    trust: row.trust as StoredApproval['trust'],
+    decision: row.decision,
+    ...(row.comment === null ? {} : { comment: row.comment }),
+    at: int(row.at, 'approval.at'),
+  };
+}
+
+export function decodeGrant(row: GrantRow): StoredGrant {
+  if (!isGrantStatus(row.status)) throw corrupt(`status of grant ${row.id}`);
+  const leaseIds = json(row.lease_ids, 'grant.lease_ids');
+  if (!Array.isArray(leaseIds) || !leaseIds.every((l): l is string => typeof l === 'string')) {
+    throw corrupt('grant.lease_ids');
+  }
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    resource: row.resource,
+    accessor: row.accessor,
+    leaseIds,
+    status: row.status,
+    createdAt: int(row.created_at, 'grant.created_at'),
+    expiresAt: int(row.expires_at, 'grant.expires_at'),
+    updatedAt: int(row.updated_at, 'grant.updated_at'),
+  };
+}
+
+/** Epoch milliseconds and durations are stored as integers; anything else is a caller bug. */
+export function checkInteger(field: string, value: number): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError(field, 'must be an integer number of milliseconds');
+  }
+  return value;
+}

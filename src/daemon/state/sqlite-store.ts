@@ -1,0 +1,357 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Clock, systemClock } from '../../common/clock.js';
+import { ConflictError, InvalidArgumentError, JitgateError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.js';
+import type { RequestStatus } from '../gate/types.js';
+import {
+  type ApprovalRow,
+  type GrantRow,
+  type RequestRow,
+  checkInteger,
+  decodeApproval,
+  decodeGrant,
+  decodeRequest,
+} from './row-codec.js';
+import { migrateSqlite } from './sqlite-schema.js';
+import type { GrantStatus, StateStore, StoredApproval, StoredGrant, StoredRequest } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:` (tests only: nothing survives close). */
+  readonly path: string;
+  /** Only paces the purge of expired token ids; record times come from the callers. */
+  readonly clock?: Clock;
+  /** How long a write waits for another connection's lock before failing. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Expired token ids are purged at most this often, and at most this many per pass. */
+const PURGE_INTERVAL_MS = 60_000;
+const PURGE_BATCH = 500;
+
+type Bind = Record<string, string | number | null>;
+
+interface Statements {
+  insertRequest: Database.Statement<[Bind]>;
+  transitionRequest: Database.Statement<[Bind]>;
+  getRequest: Database.Statement<[string], RequestRow>;
+  listRequests: Database.Statement<[Bind], RequestRow>;
+  listRequestsByStatus: Database.Statement<[Bind], RequestRow>;
+  countRequests: Database.Statement<[string], number>;
+  addApproval: Database.Statement<[Bind]>;
+  listApprovals: Database.Statement<[string], ApprovalRow>;
+  insertGrant: Database.Statement<[Bind]>;
+  updateGrant: Database.Statement<[Bind]>;
+  getGrant: Database.Statement<[string], GrantRow>;
+  listGrants: Database.Statement<[string], GrantRow>;
+  rememberTokenId: Database.Statement<[Bind]>;
+  purgeTokenIds: Database.Statement<[Bind]>;
+  syncFull: Database.Statement<[]>;
+  syncNormal: Database.Statement<[]>;
+}
+
+/**
+ * Opens (creating when absent) the SQLite state database: parent directories 0700, file 0600,
+ * WAL journal, foreign keys on, schema migrated. Throws UnavailableError naming the path when the
+ * file cannot be opened, is not a database, or comes from a newer schema.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStateStore {
+  const path = options.path === ':memory:' ? options.path : resolve(options.path);
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file ourselves so it is never world-readable, not even for an instant; SQLite
+      // gives the -wal and -shm files the database file's mode.
+      closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
+    }
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+    if (path !== ':memory:' && mode !== 'wal') throw new Error(`journal_mode is ${mode}, WAL is required`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    migrateSqlite(db, path);
+    return new SqliteStateStore(db, options.clock ?? systemClock);
+  } catch (err) {
+    db?.close();
+    if (err instanceof JitgateError) throw err;
+    throw new UnavailableError(`state store ${path}: cannot open: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * StateStore on one SQLite connection. better-sqlite3 is synchronous, so each method does its
+ * work at call time and returns a settled promise: two calls never interleave inside a statement,
+ * and the compare-and-set in `transitionRequest` is a single UPDATE.
+ *
+ * Durability: the connection runs `synchronous = NORMAL` (in WAL mode: durable across a process
+ * crash, not across power loss) and switches to FULL (fsync the WAL before returning) for the two
+ * writes that must survive power loss too: a grant row that records a Vault token accessor (without
+ * it the restart sweep cannot revoke a token that may be live) and a token id (losing it reopens a
+ * replay). One WAL fsync also makes every earlier commit durable, so the grant's request is safe
+ * with it. Everything else may lose its last moments on power loss and still fails closed: a lost
+ * approval must be given again, a lost pending request is gone, a lost "revoked" mark only makes
+ * the sweep revoke again, and leases die with the token they were read under.
+ */
+export class SqliteStateStore implements StateStore {
+  readonly #db: Database.Database;
+  readonly #clock: Clock;
+  readonly #sql: Statements;
+  #lastPurge = Number.NEGATIVE_INFINITY;
+
+  /** Use `openSqliteStore`; this expects an opened, migrated connection. */
+  constructor(db: Database.Database, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#sql = {
+      insertRequest: db.prepare<[Bind]>(`
+        INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
+                              require, created_at, expires_at, updated_at)
+        VALUES (@id, @resource, @reason, @context, @claimed, @ttlMs, @status, @statusReason, @rule,
+                @require, @createdAt, @expiresAt, @updatedAt)`),
+      transitionRequest: db.prepare<[Bind]>(`
+        UPDATE requests
+           SET status = @status, status_reason = coalesce(@statusReason, status_reason), updated_at = @updatedAt
+         WHERE id = @id AND status IN (SELECT value FROM json_each(@from))`),
+      getRequest: db.prepare<[string], RequestRow>('SELECT * FROM requests WHERE id = ?'),
+      listRequests: db.prepare<[Bind], RequestRow>('SELECT * FROM requests ORDER BY created_at DESC, rowid DESC LIMIT @limit'),
+      listRequestsByStatus: db.prepare<[Bind], RequestRow>(`
+        SELECT * FROM requests WHERE status IN (SELECT value FROM json_each(@statuses))
+         ORDER BY created_at DESC, rowid DESC LIMIT @limit`),
+      countRequests: db.prepare<[string], number>(
+        'SELECT count(*) FROM requests WHERE status IN (SELECT value FROM json_each(?))',
+      ).pluck(),
+      addApproval: db.prepare<[Bind]>(`
+        INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
+        VALUES (@requestId, @subject, @name, @trust, @decision, @comment, @at)
+        ON CONFLICT (request_id, subject) DO NOTHING`),
+      listApprovals: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE request_id = ? ORDER BY at, rowid'),
+      insertGrant: db.prepare<[Bind]>(`
+        INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
+        VALUES (@id, @requestId, @resource, @accessor, @leaseIds, @status, @createdAt, @expiresAt, @updatedAt)`),
+      updateGrant: db.prepare<[Bind]>(`
+        UPDATE grants
+           SET accessor = CASE WHEN @setAccessor THEN @accessor ELSE accessor END,
+               lease_ids = coalesce(@leaseIds, lease_ids),
+               status = coalesce(@status, status),
+               expires_at = coalesce(@expiresAt, expires_at),
+               updated_at = @updatedAt
+         WHERE id = @id`),
+      getGrant: db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE id = ?'),
+      listGrants: db.prepare<[string], GrantRow>(
+        'SELECT * FROM grants WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid',
+      ),
+      // Inserts, or takes over a row whose lifetime is over; a live row is left alone (changes = 0).
+      rememberTokenId: db.prepare<[Bind]>(`
+        INSERT INTO token_ids (issuer, jti, expires_at) VALUES (@issuer, @jti, @expiresAt)
+        ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE token_ids.expires_at <= @now`),
+      purgeTokenIds: db.prepare<[Bind]>(`
+        DELETE FROM token_ids WHERE rowid IN
+          (SELECT rowid FROM token_ids WHERE expires_at <= @now LIMIT @limit)`),
+      syncFull: db.prepare<[]>('PRAGMA synchronous = FULL'),
+      syncNormal: db.prepare<[]>('PRAGMA synchronous = NORMAL'),
+    };
+  }
+
+  insertRequest(request: StoredRequest): Promise<void> {
+    return this.#run('insert request', () => {
+      this.#sql.insertRequest.run({
+        id: request.id,
+        resource: request.resource,
+        reason: request.reason,
+        context: JSON.stringify(request.context),
+        claimed: JSON.stringify(request.claimed),
+        ttlMs: checkInteger('ttlMs', request.ttlMs),
+        status: request.status,
+        statusReason: request.statusReason ?? null,
+        rule: request.rule,
+        require: request.require === undefined ? null : JSON.stringify(request.require),
+        createdAt: checkInteger('createdAt', request.createdAt),
+        expiresAt: checkInteger('expiresAt', request.expiresAt),
+        updatedAt: checkInteger('updatedAt', request.updatedAt),
+      });
+    });
+  }
+
+  transitionRequest(
+    id: string,
+    from: readonly RequestStatus[],
+    patch: { readonly status: RequestStatus; readonly statusReason?: string; readonly updatedAt: number },
+  ): Promise<boolean> {
+    return this.#run('transition request', () => {
+      const result = this.#sql.transitionRequest.run({
+        id,
+        from: JSON.stringify(from),
+        status: patch.status,
+        statusReason: patch.statusReason ?? null,
+        updatedAt: checkInteger('updatedAt', patch.updatedAt),
+      });
+      return result.changes === 1;
+    });
+  }
+
+  getRequest(id: string): Promise<StoredRequest | undefined> {
+    return this.#run('get request', () => {
+      const row = this.#sql.getRequest.get(id);
+      return row === undefined ? undefined : decodeRequest(row);
+    });
+  }
+
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number }): Promise<StoredRequest[]> {
+    return this.#run('list requests', () => {
+      // SQLite reads a negative LIMIT as "no limit".
+      const limit = filter.limit === undefined ? -1 : checkLimit(filter.limit);
+      const rows =
+        filter.statuses === undefined
+          ? this.#sql.listRequests.all({ limit })
+          : this.#sql.listRequestsByStatus.all({ statuses: JSON.stringify(filter.statuses), limit });
+      return rows.map(decodeRequest);
+    });
+  }
+
+  countRequests(statuses: readonly RequestStatus[]): Promise<number> {
+    return this.#run('count requests', () => this.#sql.countRequests.get(JSON.stringify(statuses)) ?? 0);
+  }
+
+  addApproval(approval: StoredApproval): Promise<boolean> {
+    return this.#run('add approval', () => {
+      const result = this.#sql.addApproval.run({
+        requestId: approval.requestId,
+        subject: approval.subject,
+        name: approval.name,
+        trust: approval.trust,
+        decision: approval.decision,
+        comment: approval.comment ?? null,
+        at: checkInteger('at', approval.at),
+      });
+      return result.changes === 1;
+    });
+  }
+
+  listApprovals(requestId: string): Promise<StoredApproval[]> {
+    return this.#run('list approvals', () => this.#sql.listApprovals.all(requestId).map(decodeApproval));
+  }
+
+  insertGrant(grant: StoredGrant): Promise<void> {
+    return this.#run('insert grant', () => {
+      this.#write(grant.accessor !== null, () =>
+        this.#sql.insertGrant.run({
+          id: grant.id,
+          requestId: grant.requestId,
+          resource: grant.resource,
+          accessor: grant.accessor,
+          leaseIds: JSON.stringify(grant.leaseIds),
+          status: grant.status,
+          createdAt: checkInteger('createdAt', grant.createdAt),
+          expiresAt: checkInteger('expiresAt', grant.expiresAt),
+          updatedAt: checkInteger('updatedAt', grant.updatedAt),
+        }),
+      );
+    });
+  }
+
+  updateGrant(
+    id: string,
+    patch: Partial<Pick<StoredGrant, 'accessor' | 'leaseIds' | 'status' | 'expiresAt'>> & { readonly updatedAt: number },
+  ): Promise<void> {
+    return this.#run('update grant', () => {
+      const result = this.#write(typeof patch.accessor === 'string', () =>
+        this.#sql.updateGrant.run({
+          id,
+          setAccessor: patch.accessor === undefined ? 0 : 1,
+          accessor: patch.accessor ?? null,
+          leaseIds: patch.leaseIds === undefined ? null : JSON.stringify(patch.leaseIds),
+          status: patch.status ?? null,
+          expiresAt: patch.expiresAt === undefined ? null : checkInteger('expiresAt', patch.expiresAt),
+          updatedAt: checkInteger('updatedAt', patch.updatedAt),
+        }),
+      );
+      if (result.changes !== 1) throw new NotFoundError(`grant ${id} not found`);
+    });
+  }
+
+  getGrant(id: string): Promise<StoredGrant | undefined> {
+    return this.#run('get grant', () => {
+      const row = this.#sql.getGrant.get(id);
+      return row === undefined ? undefined : decodeGrant(row);
+    });
+  }
+
+  listGrants(statuses: readonly GrantStatus[]): Promise<StoredGrant[]> {
+    return this.#run('list grants', () => this.#sql.listGrants.all(JSON.stringify(statuses)).map(decodeGrant));
+  }
+
+  rememberTokenId(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#run('remember token id', () => {
+      checkInteger('expiresAt', expiresAt);
+      checkInteger('now', now);
+      this.#purgeExpiredTokenIds(now);
+      const result = this.#write(true, () => this.#sql.rememberTokenId.run({ issuer, jti, expiresAt, now }));
+      return result.changes === 1;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#run('close', () => {
+      if (this.#db.open) this.#db.close();
+    });
+  }
+
+  /** Keeps the replay cache bounded without a timer: a bounded batch, at most once per interval. */
+  #purgeExpiredTokenIds(now: number): void {
+    const mono = this.#clock.monotonic();
+    if (mono - this.#lastPurge < PURGE_INTERVAL_MS) return;
+    const { changes } = this.#sql.purgeTokenIds.run({ now, limit: PURGE_BATCH });
+    // A full batch means more are waiting: leave the interval open so the next call continues.
+    if (changes < PURGE_BATCH) this.#lastPurge = mono;
+  }
+
+  /** Runs `write`, with an fsync of the WAL before returning when `durable`. */
+  #write<T>(durable: boolean, write: () => T): T {
+    if (!durable) return write();
+    this.#sql.syncFull.run();
+    try {
+      return write();
+    } finally {
+      this.#sql.syncNormal.run();
+    }
+  }
+
+  #run<T>(operation: string, work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(mapError(operation, err));
+    }
+  }
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new InvalidArgumentError('limit', 'must be a non-negative integer');
+  }
+  return limit;
+}
+
+/**
+ * Constraint violations are the caller's problem and get precise classes; everything else
+ * (I/O, locks, a closed database) is an unavailable store. Messages carry SQLite's text only:
+ * it names constraints and columns, never bound values.
+ */
+function mapError(operation: string, err: unknown): Error {
+  if (err instanceof JitgateError) return err;
+  if (err instanceof Database.SqliteError) {
+    switch (err.code) {
+      case 'SQLITE_CONSTRAINT_PRIMARYKEY':
+      case 'SQLITE_CONSTRAINT_UNIQUE':
+        return new ConflictError(`state store: ${operation}: already exists`, { cause: err });
+      case 'SQLITE_CONSTRAINT_FOREIGNKEY':
+        return new NotFoundError(`state store: ${operation}: request not found`, { cause: err });
+      default:
+        break;
+    }
+  }
+  return new UnavailableError(`state store: ${operation} failed: ${errorMessage(err)}`, { cause: err });
+}
