@@ -1,0 +1,90 @@
+import type { RequestContext } from '../common/context.js';
+import type { RequestStatus } from '../daemon/gate/types.js';
+import type { Context__Output } from '../generated/jitgate/v1/Context.js';
+import type { Request__Output } from '../generated/jitgate/v1/Request.js';
+import type { State__Output } from '../generated/jitgate/v1/State.js';
+import { JitgateError } from '../common/errors.js';
+import type { RequestInfo } from './types.js';
+
+const STATE_TO_STATUS: Readonly<Record<State__Output, RequestStatus | undefined>> = {
+  STATE_UNSPECIFIED: undefined,
+  PENDING: 'pending',
+  APPROVED: 'approved',
+  GRANTED: 'granted',
+  RELEASED: 'released',
+  DENIED: 'denied',
+  EXPIRED: 'expired',
+};
+
+export const STATUS_TO_STATE: Readonly<Record<RequestStatus, State__Output>> = {
+  pending: 'PENDING',
+  approved: 'APPROVED',
+  granted: 'GRANTED',
+  released: 'RELEASED',
+  denied: 'DENIED',
+  expired: 'EXPIRED',
+};
+
+export function toStatus(state: State__Output): RequestStatus {
+  const status = STATE_TO_STATUS[state];
+  if (!status) throw new JitgateError(`jitgated sent an unknown state ${state}`);
+  return status;
+}
+
+/** Empty proto3 strings mean "absent": dropping them keeps optional fields optional. */
+function opt<K extends string>(key: K, value: string): Partial<Record<K, string>> {
+  return value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+function toContext(c: Context__Output | null): RequestContext {
+  const w = c ?? ({} as Partial<Context__Output>);
+  return {
+    trust: w.trust === 'oidc' ? 'oidc' : 'local',
+    repository: w.repository ?? '',
+    ref: w.ref ?? '',
+    sha: w.sha ?? '',
+    actor: w.actor ?? '',
+    environment: w.environment ?? '',
+    fork: w.fork ?? false,
+    ...opt('issuer', w.issuer ?? ''),
+    ...opt('repositoryId', w.repositoryId ?? ''),
+    ...opt('repositoryOwnerId', w.repositoryOwnerId ?? ''),
+    ...opt('refType', w.refType ?? ''),
+    ...opt('actorId', w.actorId ?? ''),
+    ...opt('commitAuthor', w.commitAuthor ?? ''),
+    ...opt('workflow', w.workflow ?? ''),
+    ...opt('event', w.event ?? ''),
+    ...opt('runnerEnvironment', w.runnerEnvironment ?? ''),
+    ...opt('runId', w.runId ?? ''),
+    ...opt('runAttempt', w.runAttempt ?? ''),
+    ...opt('runUrl', w.runUrl ?? ''),
+    ...opt('sourceRepository', w.sourceRepository ?? ''),
+  };
+}
+
+export function toRequestInfo(r: Request__Output | null): RequestInfo {
+  if (!r) throw new JitgateError('jitgated sent an update without its request');
+  return {
+    id: r.id,
+    resource: r.resource,
+    reason: r.reason,
+    context: toContext(r.context),
+    ttlMs: r.ttlSeconds * 1000,
+    status: toStatus(r.status),
+    rule: r.rule === '' ? null : r.rule,
+    approvalsRequired: r.approvalsRequired,
+    approvers: r.approvers,
+    approvals: r.approvals.map((a) => ({
+      subject: a.subject,
+      name: a.name,
+      trust: a.trust === 'idp' || a.trust === 'slack' || a.trust === 'webhook' ? a.trust : 'local',
+      decision: a.decision === 'approve' ? 'approve' : 'deny',
+      at: Number(a.atMs),
+      ...opt('comment', a.comment),
+    })),
+    createdAt: Number(r.createdAtMs),
+    expiresAt: Number(r.expiresAtMs),
+    ...opt('statusReason', r.statusReason),
+    ...opt('grantId', r.grantId),
+  };
+}

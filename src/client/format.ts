@@ -1,0 +1,81 @@
+import { formatDuration } from '../common/duration.js';
+import type { AccessProgress, RequestInfo } from './types.js';
+
+function approvalsSoFar(r: RequestInfo): number {
+  return new Set(r.approvals.filter((a) => a.decision === 'approve').map((a) => a.subject)).size;
+}
+
+function timeLeft(r: RequestInfo, now: number): string {
+  return r.expiresAt > 0 ? formatDuration(Math.max(0, r.expiresAt - now)) : '-';
+}
+
+/** One stderr line per progress change of `jitgate run`; never includes credentials. */
+export function formatProgress(p: AccessProgress, now: number): string {
+  const r = p.request;
+  switch (p.state) {
+    case 'pending': {
+      const from = r.approvers.length > 0 ? ` from ${r.approvers.join(', ')}` : '';
+      return (
+        `jitgate: request ${r.id} for ${r.resource} is waiting for ${r.approvalsRequired} approval(s)${from}; ` +
+        `${approvalsSoFar(r)}/${r.approvalsRequired} so far; expires in ${timeLeft(r, now)}. ` +
+        `Approve with: jitgate approve ${r.id}`
+      );
+    }
+    case 'approved':
+      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
+    case 'granted':
+      return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
+    default:
+      return `jitgate: request ${r.id} ${p.state}${p.reason ? `: ${p.reason}` : ''}`;
+  }
+}
+
+/** One line for `list` and `watch`. */
+export function formatRequestLine(r: RequestInfo, now: number): string {
+  const c = r.context;
+  return [
+    r.id,
+    r.status,
+    r.resource,
+    `${c.repository}@${c.ref}`,
+    `by ${c.actor}`,
+    `approvals ${approvalsSoFar(r)}/${r.approvalsRequired}`,
+    r.status === 'pending' ? `expires in ${timeLeft(r, now)}` : (r.statusReason ?? ''),
+  ]
+    .filter((s) => s !== '')
+    .join('  ');
+}
+
+/** The full view for `show`: verified context, approvers, approvals, time left. */
+export function formatRequestDetails(r: RequestInfo, now: number): string {
+  const c = r.context;
+  const lines = [
+    `request   ${r.id}`,
+    `status    ${r.status}${r.statusReason ? ` (${r.statusReason})` : ''}`,
+    `resource  ${r.resource} for ${formatDuration(r.ttlMs)}`,
+    `reason    ${r.reason}`,
+    `rule      ${r.rule ?? '(none: default deny)'}`,
+    `context   trust=${c.trust}${c.issuer ? ` issuer=${c.issuer}` : ''}`,
+  ];
+  const fields: [string, string | undefined][] = [
+    ['repository', c.repository + (c.repositoryId ? ` (id ${c.repositoryId})` : '')],
+    ['ref', c.ref + (c.refType ? ` (${c.refType})` : '')],
+    ['sha', c.sha],
+    ['actor', c.actor],
+    ['commit author', c.commitAuthor],
+    ['environment', c.environment],
+    ['workflow', c.workflow],
+    ['event', c.event],
+    ['run', c.runUrl],
+    ['fork', c.fork ? `yes (from ${c.sourceRepository ?? 'unknown'})` : undefined],
+  ];
+  for (const [label, value] of fields) if (value) lines.push(`  ${label.padEnd(14)}${value}`);
+  lines.push(`approvers ${r.approvalsRequired} of ${r.approvers.join(', ') || '(none)'}; ${approvalsSoFar(r)} so far`);
+  for (const a of r.approvals) {
+    lines.push(`  ${a.decision} by ${a.name} (${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
+  }
+  lines.push(`created   ${new Date(r.createdAt).toISOString()}`);
+  if (r.status === 'pending') lines.push(`expires   in ${timeLeft(r, now)}`);
+  if (r.grantId) lines.push(`grant     ${r.grantId}`);
+  return lines.join('\n');
+}

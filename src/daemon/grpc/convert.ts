@@ -1,0 +1,89 @@
+import type { RequestContext } from '../../common/context.js';
+import type { AccessUpdate, RequestStatus, RequestView } from '../gate/types.js';
+import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v1/AccessUpdate.js';
+import type { Context } from '../../generated/jitgate/v1/Context.js';
+import type { Request } from '../../generated/jitgate/v1/Request.js';
+import type { State__Output } from '../../generated/jitgate/v1/State.js';
+
+export const STATUS_TO_STATE: Readonly<Record<RequestStatus, State__Output>> = {
+  pending: 'PENDING',
+  approved: 'APPROVED',
+  granted: 'GRANTED',
+  released: 'RELEASED',
+  denied: 'DENIED',
+  expired: 'EXPIRED',
+};
+
+function toWireContext(c: RequestContext): Context {
+  return {
+    trust: c.trust,
+    issuer: c.issuer ?? '',
+    repository: c.repository,
+    repositoryId: c.repositoryId ?? '',
+    repositoryOwnerId: c.repositoryOwnerId ?? '',
+    ref: c.ref,
+    refType: c.refType ?? '',
+    sha: c.sha,
+    actor: c.actor,
+    actorId: c.actorId ?? '',
+    commitAuthor: c.commitAuthor ?? '',
+    environment: c.environment,
+    workflow: c.workflow ?? '',
+    event: c.event ?? '',
+    runnerEnvironment: c.runnerEnvironment ?? '',
+    runId: c.runId ?? '',
+    runAttempt: c.runAttempt ?? '',
+    runUrl: c.runUrl ?? '',
+    fork: c.fork,
+    sourceRepository: c.sourceRepository ?? '',
+  };
+}
+
+export function toWireRequest(view: RequestView): Request {
+  return {
+    id: view.id,
+    resource: view.resource,
+    reason: view.reason,
+    context: toWireContext(view.context),
+    status: STATUS_TO_STATE[view.status],
+    statusReason: view.statusReason ?? '',
+    rule: view.rule ?? '',
+    approvalsRequired: view.approvalsRequired,
+    approvers: [...view.approvers],
+    approvals: view.approvals.map((a) => ({
+      subject: a.subject,
+      name: a.name,
+      trust: a.trust,
+      decision: a.decision,
+      comment: a.comment ?? '',
+      atMs: String(a.at),
+    })),
+    createdAtMs: String(view.createdAt),
+    expiresAtMs: String(view.expiresAt),
+    ttlSeconds: Math.ceil(view.ttlMs / 1000),
+    grantId: view.grantId ?? '',
+  };
+}
+
+/** The only place credentials are put on the wire: the GRANTED update to the requesting step. */
+export function toWireUpdate(update: AccessUpdate): WireAccessUpdate {
+  const base = { state: STATUS_TO_STATE[update.kind], request: toWireRequest(update.request) };
+  switch (update.kind) {
+    case 'granted':
+      return {
+        ...base,
+        grant: {
+          grantId: update.grant.id,
+          releaseToken: update.grant.releaseToken,
+          credentials: { ...update.grant.credentials },
+          expiresAtMs: String(update.grant.expiresAt),
+          ttlSeconds: Math.ceil(update.grant.ttlMs / 1000),
+        },
+      };
+    case 'denied':
+    case 'expired':
+      return { ...base, reason: update.reason };
+    default:
+      return base;
+  }
+}

@@ -1,0 +1,287 @@
+import { chmod, readFile, unlink } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { JitgateError, UnavailableError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { LimitsConfig, ListenConfig } from '../config/types.js';
+import type { ApproverResolver, Gate } from '../gate/types.js';
+import type { AccessRequest__Output } from '../../generated/jitgate/v1/AccessRequest.js';
+import type { AccessServiceHandlers } from '../../generated/jitgate/v1/AccessService.js';
+import type { ApprovalServiceHandlers } from '../../generated/jitgate/v1/ApprovalService.js';
+import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v1/AccessUpdate.js';
+import type { RequestEvent } from '../../generated/jitgate/v1/RequestEvent.js';
+import type { WatchRequestsRequest__Output } from '../../generated/jitgate/v1/WatchRequestsRequest.js';
+import { toWireRequest, toWireUpdate } from './convert.js';
+import { loadJitgateProto, PROTO_LOADER_OPTIONS } from './load-proto.js';
+import { checkMetadataSize, metadataRecord } from './metadata.js';
+import { removeStaleSocket } from './socket.js';
+import { INTERNAL_DETAILS, toServiceError } from './status.js';
+import { checkComment, checkDenyReason, checkRelease, checkRequestId, toAccessInput, toStatuses } from './validate.js';
+
+export const ACCESS_SERVICE = 'jitgate.v1.AccessService';
+export const APPROVAL_SERVICE = 'jitgate.v1.ApprovalService';
+
+export interface GrpcServerOptions {
+  gate: Gate;
+  approvers: ApproverResolver;
+  listen: ListenConfig;
+  limits: LimitsConfig;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface GrpcServerHandle {
+  /** Binds the Unix socket (removing a stale socket file first only if nothing answers on it), chmods it to listen.socketMode, and TCP+TLS if configured. */
+  start(): Promise<void>;
+  /** grpc.health.v1 status for "" and both services. Starts NOT_SERVING: the daemon flips it once ready. */
+  setServing(serving: boolean): void;
+  /** Stop accepting; in-flight calls finish for up to `deadlineMs` milliseconds from now, then forceShutdown. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+interface CallContext {
+  readonly log: Logger;
+  readonly metadata: grpc.Metadata;
+  readonly signal: AbortSignal;
+}
+
+/** Logs a failed call at the right level: domain refusals are routine; anything else is a bug or outage. */
+function logFailure(log: Logger, err: unknown): void {
+  const { code, details } = toServiceError(err);
+  if (details === INTERNAL_DETAILS || !(err instanceof JitgateError)) {
+    log.error({ err }, 'rpc failed with an internal error');
+  } else {
+    log.info({ code, errorCode: err.code }, 'rpc refused');
+  }
+}
+
+export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
+  const { gate, approvers, listen, limits, clock } = options;
+  const { packageDefinition, proto } = loadJitgateProto();
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': limits.maxMessageBytes });
+
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [ACCESS_SERVICE]: 'NOT_SERVING', [APPROVAL_SERVICE]: 'NOT_SERVING' });
+  health.addToServer(server);
+  // Health goes into the reflection set too, so grpcurl and friends can discover everything served.
+  const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+  new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+
+  let rpcSeq = 0;
+  const callLogger = (method: string): Logger => options.logger.child({ rpc: ++rpcSeq, method });
+  // Streams still open at the shutdown deadline are aborted so their gate work is cancelled, not abandoned.
+  const openStreams = new Set<AbortController>();
+  const watchStreams = new Set<AbortController>();
+  let started = false;
+
+  function unary<Req, Res>(
+    method: string,
+    fn: (request: Req, ctx: CallContext) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const log = callLogger(method);
+      const controller = new AbortController();
+      let done = false;
+      let timer: TimerHandle | undefined;
+      const finish = (err: grpc.ServerErrorResponse | null, value?: Res): void => {
+        if (done) return;
+        done = true;
+        if (timer) clock.clearTimeout(timer);
+        callback(err, value);
+      };
+      call.on('cancelled', () => {
+        controller.abort();
+        done = true;
+        if (timer) clock.clearTimeout(timer);
+      });
+      if (call.getDeadline() === Infinity) {
+        timer = clock.setTimeout(() => {
+          controller.abort();
+          log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
+          finish({ name: 'Error', message: 'deadline exceeded', code: grpc.status.DEADLINE_EXCEEDED, details: 'deadline exceeded' });
+        }, limits.defaultRpcDeadlineMs);
+        timer.unref();
+      }
+      (async () => {
+        checkMetadataSize(call.metadata, limits.maxMetadataBytes);
+        return fn(call.request, { log, metadata: call.metadata, signal: controller.signal });
+      })().then(
+        (value) => {
+          finish(null, value);
+        },
+        (err: unknown) => {
+          logFailure(log, err);
+          finish(toServiceError(err));
+        },
+      );
+    };
+  }
+
+  function serverStream<Req, Res>(
+    method: string,
+    registry: Set<AbortController>,
+    fn: (request: Req, ctx: CallContext, write: (message: Res) => void) => Promise<void>,
+  ): grpc.handleServerStreamingCall<Req, Res> {
+    return (call) => {
+      const log = callLogger(method);
+      const controller = new AbortController();
+      registry.add(controller);
+      const gone = (): void => {
+        controller.abort();
+      };
+      // Either event means the peer will read no more: the step died or gave up, so its work must stop.
+      call.on('cancelled', gone);
+      call.on('close', gone);
+      const write = (message: Res): void => {
+        if (!controller.signal.aborted) call.write(message);
+      };
+      (async () => {
+        checkMetadataSize(call.metadata, limits.maxMetadataBytes);
+        await fn(call.request, { log, metadata: call.metadata, signal: controller.signal }, write);
+      })()
+        .then(
+          () => {
+            if (!controller.signal.aborted) call.end();
+            else log.info('stream ended by the client');
+          },
+          (err: unknown) => {
+            if (controller.signal.aborted && !call.writable) return;
+            logFailure(log, err);
+            call.emit('error', toServiceError(err));
+          },
+        )
+        .finally(() => {
+          registry.delete(controller);
+        });
+    };
+  }
+
+  const accessHandlers: AccessServiceHandlers = {
+    RequestAccess: serverStream<AccessRequest__Output, WireAccessUpdate>(
+      'RequestAccess',
+      openStreams,
+      async (request, ctx, write) => {
+        const input = toAccessInput(request);
+        let log = ctx.log.child({ resource: input.resource });
+        let first = true;
+        for await (const update of gate.requestAccess(input, ctx.signal)) {
+          if (first) {
+            log = log.child({ requestId: update.request.id });
+            first = false;
+          }
+          log.info({ state: update.kind }, 'access update');
+          write(toWireUpdate(update));
+          if (ctx.signal.aborted) break;
+        }
+      },
+    ),
+    Release: unary('Release', async (request, { log }) => {
+      const { grantId, releaseToken } = checkRelease(request.grantId, request.releaseToken);
+      await gate.release(grantId, releaseToken);
+      log.info({ grantId }, 'grant released');
+      return {};
+    }),
+  };
+
+  const approvalHandlers: ApprovalServiceHandlers = {
+    ListRequests: unary('ListRequests', async (request, { metadata }) => {
+      await approvers.resolve(metadataRecord(metadata));
+      const statuses = toStatuses(request.statuses);
+      const views = await gate.listRequests(statuses.length > 0 ? { statuses } : {});
+      return { requests: views.map(toWireRequest) };
+    }),
+    GetRequest: unary('GetRequest', async (request, { metadata }) => {
+      await approvers.resolve(metadataRecord(metadata));
+      return toWireRequest(await gate.getRequest(checkRequestId(request.id)));
+    }),
+    WatchRequests: serverStream<WatchRequestsRequest__Output, RequestEvent>(
+      'WatchRequests',
+      watchStreams,
+      async (_request, { metadata, signal }, write) => {
+        await approvers.resolve(metadataRecord(metadata));
+        for await (const view of gate.watchRequests(signal)) {
+          write({ request: toWireRequest(view) });
+          if (signal.aborted) break;
+        }
+      },
+    ),
+    Approve: unary('Approve', async (request, { metadata, log }) => {
+      const approver = await approvers.resolve(metadataRecord(metadata));
+      const id = checkRequestId(request.id);
+      const comment = checkComment(request.comment);
+      const view = await gate.approve(id, approver, comment);
+      log.info({ requestId: id, approver: approver.subject }, 'approved');
+      return toWireRequest(view);
+    }),
+    Deny: unary('Deny', async (request, { metadata, log }) => {
+      const approver = await approvers.resolve(metadataRecord(metadata));
+      const id = checkRequestId(request.id);
+      const view = await gate.deny(id, approver, checkDenyReason(request.reason));
+      log.info({ requestId: id, approver: approver.subject }, 'denied');
+      return toWireRequest(view);
+    }),
+  };
+
+  server.addService(proto.jitgate.v1.AccessService.service, accessHandlers);
+  server.addService(proto.jitgate.v1.ApprovalService.service, approvalHandlers);
+
+  const bind = (address: string, credentials: grpc.ServerCredentials): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.bindAsync(address, credentials, (err, port) => {
+        if (err) reject(new UnavailableError(`cannot listen on ${address}`, { cause: err }));
+        else resolve(port);
+      });
+    });
+
+  return {
+    async start() {
+      await removeStaleSocket(listen.socket);
+      await bind(`unix:${listen.socket}`, grpc.ServerCredentials.createInsecure());
+      started = true;
+      try {
+        await chmod(listen.socket, listen.socketMode);
+      } catch (err) {
+        throw new UnavailableError(`cannot set the mode of ${listen.socket}`, { cause: err });
+      }
+      if (listen.tcp) {
+        const { certFile, keyFile, clientCaFile } = listen.tcp.tls;
+        let certs: [Buffer, Buffer, Buffer | null];
+        try {
+          certs = await Promise.all([readFile(certFile), readFile(keyFile), clientCaFile ? readFile(clientCaFile) : null]);
+        } catch (err) {
+          throw new UnavailableError('cannot read the TLS certificate or key', { cause: err });
+        }
+        const [cert, key, ca] = certs;
+        await bind(listen.tcp.address, grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null));
+      }
+      options.logger.info({ socket: listen.socket, tcp: listen.tcp?.address }, 'gRPC listening');
+    },
+
+    setServing(serving) {
+      const status: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';
+      for (const name of ['', ACCESS_SERVICE, APPROVAL_SERVICE]) health.setStatus(name, status);
+    },
+
+    async shutdown(deadlineMs) {
+      this.setServing(false);
+      // Watch streams never end by themselves; draining would always hit the deadline.
+      for (const controller of watchStreams) controller.abort();
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(() => {
+          for (const controller of openStreams) controller.abort();
+          server.forceShutdown();
+          resolve();
+        }, deadlineMs);
+        server.tryShutdown(() => {
+          clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (started) {
+        await unlink(listen.socket).catch(() => undefined);
+      }
+    },
+  };
+}

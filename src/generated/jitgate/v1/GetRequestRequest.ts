@@ -1,0 +1,10 @@
+// Original file: proto/jitgate/v1/approval.proto
+
+
+export interface GetRequestRequest {
+  'id'?: (string);
+}
+
+export interface GetRequestRequest__Output {
+  'id': (string);
+}

@@ -1,0 +1,26 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Approval as _jitgate_v1_Approval, Approval__Output as _jitgate_v1_Approval__Output } from './jitgate/v1/Approval.js';
+import type { ClaimedContext as _jitgate_v1_ClaimedContext, ClaimedContext__Output as _jitgate_v1_ClaimedContext__Output } from './jitgate/v1/ClaimedContext.js';
+import type { Context as _jitgate_v1_Context, Context__Output as _jitgate_v1_Context__Output } from './jitgate/v1/Context.js';
+import type { Grant as _jitgate_v1_Grant, Grant__Output as _jitgate_v1_Grant__Output } from './jitgate/v1/Grant.js';
+import type { Request as _jitgate_v1_Request, Request__Output as _jitgate_v1_Request__Output } from './jitgate/v1/Request.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  jitgate: {
+    v1: {
+      Approval: MessageTypeDefinition<_jitgate_v1_Approval, _jitgate_v1_Approval__Output>
+      ClaimedContext: MessageTypeDefinition<_jitgate_v1_ClaimedContext, _jitgate_v1_ClaimedContext__Output>
+      Context: MessageTypeDefinition<_jitgate_v1_Context, _jitgate_v1_Context__Output>
+      Grant: MessageTypeDefinition<_jitgate_v1_Grant, _jitgate_v1_Grant__Output>
+      Request: MessageTypeDefinition<_jitgate_v1_Request, _jitgate_v1_Request__Output>
+      State: EnumTypeDefinition
+    }
+  }
+}
+
