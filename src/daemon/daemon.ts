@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { systemClock, type Clock } from '../common/clock.js';
+import { errorMessage, IdentityError } from '../common/errors.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { openFileAuditLog } from './audit/file-audit-log.js';
+import type { AuditLog } from './audit/types.js';
+import type { Config } from './config/types.js';
+import { AccessGate } from './gate/access-gate.js';
+import type { ApproverResolver, ContextResolver } from './gate/types.js';
+import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
+import { createLocalApproverResolver } from './identity/local-approver-resolver.js';
+import { createContextResolver, createOidcContextResolver } from './identity/oidc-context-resolver.js';
+import { PolicyEngine } from './policy/index.js';
+import { openStateStore } from './state/open-state-store.js';
+import type { StateStore } from './state/store.js';
+import type { Broker } from './vault/broker.js';
+import { createVaultBroker } from './vault/vault-broker.js';
+import { createVaultClient } from './vault/vault-client.js';
+
+export interface DaemonDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Replaces the Vault broker (tests drive faults through the Vault-compatible server instead). */
+  readonly broker?: Broker & { authenticate?(): Promise<void> };
+}
+
+export interface Daemon {
+  readonly gate: AccessGate;
+  readonly grpc: GrpcServerHandle;
+  readonly audit: AuditLog;
+  readonly store: StateStore;
+  /** The graceful stop: NOT_SERVING → refuse new work → end pending and revoke grants → drain → exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles and starts jitgated from a validated config. Start-up order matters: the audit log
+ * and state open first (nothing may happen unrecorded), then Vault auth, then orphan recovery,
+ * and only then does the socket accept requests.
+ */
+export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promise<Daemon> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.log.level);
+  const log = logger.child({ component: 'daemon' });
+
+  if (config.identity.localContext) {
+    log.warn('identity.local.context is on: requests assert their own context (development only; every audit record says trust: local)');
+  }
+  if (config.identity.localApprovers) {
+    log.warn('identity.local.approvers is on: approvers name themselves (development only)');
+  }
+
+  const audit = await openFileAuditLog({
+    file: config.audit.file,
+    signingKeyFile: config.audit.signingKeyFile,
+    hmacKeyFile: config.audit.hmacKeyFile,
+    checkpointEvery: config.audit.checkpointEvery,
+    fsync: config.audit.fsync,
+    clock,
+    logger,
+  });
+  const store = await openStateStore(config.state, { clock, logger });
+
+  let broker: Broker & { authenticate?(): Promise<void> };
+  if (deps.broker) {
+    broker = deps.broker;
+  } else {
+    const caPem = config.vault.caFile ? await readFile(config.vault.caFile, 'utf8') : undefined;
+    const client = createVaultClient({ address: config.vault.address, timeoutMs: config.vault.timeoutMs, ...(caPem ? { caPem } : {}) });
+    broker = createVaultBroker({ client, config: config.vault, clock, logger });
+  }
+  try {
+    await broker.authenticate?.();
+  } catch (err) {
+    // Keep serving: mints fail closed (UNAVAILABLE) until Vault answers, and the sweeper retries revocations.
+    log.error({ err: errorMessage(err) }, 'vault authentication failed; grants will be refused until it works');
+  }
+
+  const oidc = config.identity.ci.length > 0 ? createOidcContextResolver({ issuers: config.identity.ci, store, clock, logger }) : undefined;
+  const contexts: ContextResolver = createContextResolver({ local: config.identity.localContext, ...(oidc ? { oidc } : {}) });
+  const approvers: ApproverResolver = config.identity.localApprovers
+    ? createLocalApproverResolver(config.groups)
+    : {
+        resolve: () => Promise.reject(new IdentityError('no approver identity provider is configured (identity.approvers)')),
+      };
+
+  const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
+  await gate.recover();
+
+  const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock });
+  await grpc.start();
+  grpc.setServing(audit.healthy);
+  audit.onUnhealthy((err) => {
+    log.error({ err: errorMessage(err) }, 'audit log failed: no new grants; health NOT_SERVING');
+    grpc.setServing(false);
+  });
+  log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address }, 'jitgated serving');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping');
+      grpc.setServing(false);
+      await gate.shutdown();
+      await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
+      oidc?.close();
+      await broker.close();
+      await audit.close();
+      await store.close();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return { gate, grpc, audit, store, stop };
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError, errorMessage } from '../common/errors.js';
+import { loadConfig } from './config/load-config.js';
+import { startDaemon } from './daemon.js';
+
+/** Exit codes: 0 clean stop, 1 runtime failure, 78 (EX_CONFIG) invalid configuration, 64 usage. */
+const EX_USAGE = 64;
+const EX_CONFIG = 78;
+
+async function load(path: string): Promise<Awaited<ReturnType<typeof loadConfig>>> {
+  try {
+    return await loadConfig(path);
+  } catch (err) {
+    process.stderr.write(`jitgated: invalid config ${path}: ${errorMessage(err)}\n`);
+    process.exit(err instanceof ConfigError ? EX_CONFIG : 1);
+  }
+}
+
+async function serve(configPath: string): Promise<void> {
+  const config = await load(configPath);
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(config);
+  } catch (err) {
+    process.stderr.write(`jitgated: failed to start: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = true;
+    // The stop timeout is a hard ceiling: systemd would SIGKILL us anyway, better to exit on our terms.
+    const hard = setTimeout(() => {
+      process.stderr.write(`jitgated: stop timeout after ${signal}; exiting\n`);
+      process.exit(1);
+    }, config.stopTimeoutMs);
+    hard.unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`jitgated: error while stopping: ${errorMessage(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('jitgated')
+  .usage('$0 --config FILE\n$0 check-config FILE')
+  .command(
+    'check-config <file>',
+    'validate a config file and exit',
+    (y) => y.positional('file', { type: 'string', demandOption: true }),
+    async (argv) => {
+      await load(argv.file);
+      process.stdout.write(`${argv.file}: ok\n`);
+    },
+  )
+  .command(
+    '$0',
+    'run the daemon',
+    (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'path to the YAML config' }),
+    async (argv) => {
+      await serve(argv.config);
+    },
+  )
+  .strict()
+  .fail((msg, err) => {
+    process.stderr.write(`jitgated: ${msg || errorMessage(err)}\n`);
+    process.exit(EX_USAGE);
+  })
+  .help()
+  .parseAsync();
