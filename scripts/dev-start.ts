@@ -88,7 +88,7 @@ Try it. In a second terminal, in this directory, ask for the database (it waits 
   $ JITGATE_SOCKET=${socket} PGHOST=127.0.0.1 PGPORT=${env.pg.port} ${jitgate} run --resource demo-db --reason "try jitgate" --repository acme/api --ref refs/heads/main --sha ${sha} --actor alice --environment production -- node scripts/demo-step.mjs
 
 In a third terminal, see the request and approve it as bob (a member of group sre):
-  $ JITGATE_SOCKET=${socket} ${jitgate} list
+  $ JITGATE_SOCKET=${socket} ${jitgate} list --as bob
   $ JITGATE_SOCKET=${socket} ${jitgate} approve REQUEST_ID --as bob
 
 Then check the audit log:

@@ -1,0 +1,238 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { VaultWithDatabase } from './vault-fixture.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const DAEMON = join(ROOT, 'src/daemon/main.ts');
+const CLI = join(ROOT, 'src/client/cli.ts');
+
+/** Everything any process of the suite printed, so a test can prove no secret was ever shown. */
+export const transcript: string[] = [];
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A process started in the background, with its output collected as it arrives. */
+export class Proc {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<CliResult>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => {
+      this.stdout += d.toString();
+      transcript.push(d.toString());
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      transcript.push(d.toString());
+    });
+    this.exited = new Promise((res) => {
+      child.once('close', (code, signal) => {
+        res({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      });
+    });
+  }
+
+  /** Resolves once `pattern` shows in stdout or stderr; rejects if the process ends first. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    void this.exited.then(() => {
+      ended = true;
+    });
+    for (;;) {
+      const match = (this.stdout + this.stderr).match(pattern);
+      if (match) return match;
+      if (ended) throw new Error(`process ended before ${String(pattern)}:\n${this.stdout}\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}:\n${this.stdout}\n${this.stderr}`);
+      await sleep(20);
+    }
+  }
+}
+
+export function startCli(args: readonly string[], env: Record<string, string> = {}): Proc {
+  return new Proc(
+    spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, env).exited;
+}
+
+export interface DaemonOptions {
+  readonly vaultEnv: VaultWithDatabase;
+  readonly policies: string;
+  readonly extraConfig?: string;
+  readonly identity?: string;
+}
+
+/** A real jitgated process on a temp socket, with its config, state and audit in a temp dir. */
+export class DaemonProcess {
+  proc!: Proc;
+  /** Logs of earlier incarnations of this daemon (after restarts). */
+  previousLogs = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly configFile: string,
+    readonly socket: string,
+    readonly vaultEnv: VaultWithDatabase,
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<DaemonProcess> {
+    const dir = await mkdtemp(join(tmpdir(), 'jitgated-e2e-'));
+    const { vaultEnv } = options;
+    await writeFile(join(dir, 'vault-token'), vaultEnv.vault.rootToken, { mode: 0o600 });
+    const socket = join(dir, 'jitgated.sock');
+    const configFile = join(dir, 'jitgated.yaml');
+    await writeFile(
+      configFile,
+      `listen: { socket: ${socket} }
+state: { sqlite: ${join(dir, 'state.db')} }
+audit: { file: ${join(dir, 'audit.jsonl')}, checkpoint_every: 5 }
+vault: { address: ${vaultEnv.vault.address}, auth: { token_file: ${join(dir, 'vault-token')} }, timeout: 2s, mint_attempts: 2, revoke_attempts: 3 }
+${options.identity ?? 'identity: { local: { context: true, approvers: true } }'}
+groups:
+  sre: [bob, alice]
+resources:
+  demo-db:
+    vault: { policies: [${vaultEnv.policies.join(', ')}], read: database/creds/${vaultEnv.dbRole} }
+    env: { PGUSER: username, PGPASSWORD: password }
+    ttl: 60s
+  demo-token:
+    vault: { policies: [${vaultEnv.policies.join(', ')}] }
+    env: { VAULT_TOKEN: token }
+    ttl: 60s
+stop_timeout: 10s
+policies:
+${options.policies}
+${options.extraConfig ?? ''}`,
+    );
+    const daemon = new DaemonProcess(dir, configFile, socket, vaultEnv);
+    await daemon.launch();
+    return daemon;
+  }
+
+  get auditFile(): string {
+    return join(this.dir, 'audit.jsonl');
+  }
+
+  get env(): Record<string, string> {
+    return { JITGATE_SOCKET: this.socket };
+  }
+
+  async launch(): Promise<void> {
+    if (this.proc) this.previousLogs += this.proc.stdout + this.proc.stderr;
+    this.proc = new Proc(
+      spawn(process.execPath, ['--import', 'tsx', DAEMON, '--config', this.configFile], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    await this.proc.waitFor(/jitgated serving/);
+  }
+
+  get logs(): string {
+    return this.previousLogs + this.proc.stdout + this.proc.stderr;
+  }
+
+  async audit(): Promise<{ type: string; [k: string]: unknown }[]> {
+    const text = await readFile(this.auditFile, 'utf8');
+    return text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
+  }
+
+  /** Grants as the daemon's state records them (accessor and lease ids), read from its SQLite file. */
+  async grants(): Promise<{ id: string; accessor: string | null; leaseIds: string[]; status: string }[]> {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(this.dir, 'state.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT * FROM grants').all() as Record<string, unknown>[];
+      return rows.map((r) => ({
+        id: String(r.id),
+        accessor: r.accessor === null ? null : String(r.accessor),
+        leaseIds: JSON.parse(String(r.lease_ids ?? '[]')) as string[],
+        status: String(r.status),
+      }));
+    } finally {
+      db.close();
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<CliResult> {
+    if (this.proc.child.exitCode === null && this.proc.child.signalCode === null) this.proc.child.kill(signal);
+    return this.proc.exited;
+  }
+
+  async close(): Promise<void> {
+    await this.stop('SIGKILL');
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Vault's view of a token accessor: alive or gone. */
+export async function accessorAlive(env: VaultWithDatabase, accessor: string): Promise<boolean> {
+  const res = await fetch(`${env.vault.address}/v1/auth/token/lookup-accessor`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': env.vault.rootToken, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ accessor }),
+  });
+  await res.body?.cancel();
+  return res.status === 200;
+}
+
+export async function leaseAlive(env: VaultWithDatabase, leaseId: string): Promise<boolean> {
+  const res = await fetch(`${env.vault.address}/v1/sys/leases/lookup`, {
+    method: 'PUT',
+    headers: { 'X-Vault-Token': env.vault.rootToken, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ lease_id: leaseId }),
+  });
+  await res.body?.cancel();
+  return res.status === 200;
+}
+
+export async function roleExists(env: VaultWithDatabase, role: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: env.pg.url });
+  await client.connect();
+  try {
+    const res = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+    return res.rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls `check` until it returns true or `ms` pass; returns the last result. */
+export async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+}
+
+/** A build step for `jitgate run`: logs into PostgreSQL, records what it saw in OUT_DIR, optionally waits. */
+export const STEP = join(ROOT, 'test/support/step.mjs');
+
+export function fileExists(path: string): boolean {
+  return existsSync(path);
+}
