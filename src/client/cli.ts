@@ -80,7 +80,8 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
           .option('resource', { type: 'string', demandOption: true, describe: 'resource name from the daemon config' })
           .option('reason', { type: 'string', describe: 'why; shown to approvers' })
           .option('ttl', { type: 'string', describe: 'credential lifetime, e.g. 60s' })
-          .option('id-token-file', { type: 'string', describe: 'file holding the CI identity token (else env JITGATE_ID_TOKEN)' })
+          .option('id-token-file', { type: 'string', describe: 'file holding the CI identity token (else GitHub Actions, else env JITGATE_ID_TOKEN)' })
+          .option('audience', { type: 'string', describe: 'audience to request the CI identity token for (env JITGATE_AUDIENCE)', default: io.env.JITGATE_AUDIENCE ?? 'jitgate' })
           .option('repository', { type: 'string' })
           .option('ref', { type: 'string', describe: 'full ref, e.g. refs/heads/main' })
           .option('sha', { type: 'string' })
@@ -108,19 +109,23 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
               ...(args.environment === undefined ? {} : { environment: args.environment }),
               ...(args.workflow === undefined ? {} : { workflow: args.workflow }),
             };
-            let idToken: string | undefined;
+            let identity: Awaited<ReturnType<typeof resolveIdToken>>;
             try {
-              idToken = await resolveIdToken({ env: io.env, ...(args.idTokenFile === undefined ? {} : { file: args.idTokenFile }) });
+              identity = await resolveIdToken({
+                env: io.env,
+                audience: args.audience,
+                ...(args.idTokenFile === undefined ? {} : { file: args.idTokenFile }),
+              });
             } catch (err) {
-              io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
-              return EXIT.USAGE;
+              io.stderr.write(`jitgate: access denied: ${errorMessage(err)}\n`);
+              return EXIT.DENIED;
             }
             return runWithAccess({
               socket: args.socket,
               resource: args.resource,
               ...(args.reason === undefined ? {} : { reason: args.reason }),
               ...(args.ttl === undefined ? {} : { ttl: args.ttl }),
-              ...(idToken === undefined ? {} : { idToken }),
+              ...(identity.token === undefined ? { idTokenHint: identity.hint } : { idToken: identity.token }),
               context: claimedContext(flags, io.env),
               command,
               env: io.env,

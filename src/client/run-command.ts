@@ -14,6 +14,8 @@ export interface RunOptions {
   readonly reason?: string;
   readonly ttl?: string;
   readonly idToken?: string;
+  /** Why no identity token was sent, and how to get one; shown if the daemon asks for one. */
+  readonly idTokenHint?: string;
   readonly context: ClaimedContext;
   readonly command: readonly string[];
   readonly env: NodeJS.ProcessEnv;
@@ -27,10 +29,14 @@ function signalExit(signal: NodeJS.Signals): number {
 }
 
 /** Maps a failed request to the documented exit code and prints its one-line reason. */
-function requestFailure(err: unknown, stderr: NodeJS.WritableStream): number {
+function requestFailure(err: unknown, stderr: NodeJS.WritableStream, idTokenHint?: string): number {
   if (err instanceof AccessDeniedError) {
     stderr.write(`jitgate: ${err.message}\n`);
     return err.outcome === 'expired' ? EXIT.EXPIRED : EXIT.DENIED;
+  }
+  if (err instanceof IdentityError && idTokenHint !== undefined) {
+    stderr.write(`jitgate: access denied: ${err.message}; ${idTokenHint}\n`);
+    return EXIT.DENIED;
   }
   if (err instanceof IdentityError || err instanceof PermissionDeniedError) {
     stderr.write(`jitgate: access denied: ${err.message}\n`);
@@ -80,7 +86,7 @@ export async function runWithAccess(options: RunOptions): Promise<number> {
       stderr.write(`jitgate: ${cancelledBy} received; request cancelled\n`);
       return signalExit(cancelledBy);
     }
-    return requestFailure(err, stderr);
+    return requestFailure(err, stderr, options.idTokenHint);
   } finally {
     for (const s of FORWARDED) process.off(s, onPendingSignal);
   }
