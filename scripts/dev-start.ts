@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startVaultWithDatabase } from '../test/support/vault-fixture.js';
 
 const root = resolve(import.meta.dirname, '..');
-const dir = join(root, '.dev');
+// JITGATE_DEV_DIR lets a test run this script without touching a developer's own .dev/.
+const dir = resolve(process.env.JITGATE_DEV_DIR ?? join(root, '.dev'));
 await rm(dir, { recursive: true, force: true });
 await mkdir(dir, { recursive: true, mode: 0o700 });
 
@@ -80,9 +81,9 @@ const sha = '0123456789abcdef0123456789abcdef01234567';
 process.stdout.write(`
 jitgate is running locally (Ctrl-C stops everything).
   daemon socket  ${socket}
-  vault          ${env.vault.address}  (root token in .dev/vault-token)
+  vault          ${env.vault.address}  (root token in ${join(dir, 'vault-token')})
   postgres       127.0.0.1:${env.pg.port}
-  audit log      .dev/audit.jsonl
+  audit log      ${join(dir, 'audit.jsonl')}
 
 Try it. In a second terminal, in this directory, ask for the database (it waits for an approver):
   $ JITGATE_SOCKET=${socket} PGHOST=127.0.0.1 PGPORT=${env.pg.port} ${jitgate} run --resource demo-db --reason "try jitgate" --repository acme/api --ref refs/heads/main --sha ${sha} --actor alice --environment production -- node scripts/demo-step.mjs
@@ -92,5 +93,5 @@ In a third terminal, see the request and approve it as bob (a member of group sr
   $ JITGATE_SOCKET=${socket} ${jitgate} approve REQUEST_ID --as bob
 
 Then check the audit log:
-  $ ${jitgate} audit verify .dev/audit.jsonl
+  $ ${jitgate} audit verify ${join(dir, 'audit.jsonl')}
 `);
