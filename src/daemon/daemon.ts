@@ -10,6 +10,7 @@ import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
 import { createLocalApproverResolver } from './identity/local-approver-resolver.js';
 import { createContextResolver, createOidcContextResolver } from './identity/oidc-context-resolver.js';
+import { startNotifications } from './notify/start-notifications.js';
 import { PolicyEngine } from './policy/index.js';
 import { openStateStore } from './state/open-state-store.js';
 import type { StateStore } from './state/store.js';
@@ -86,6 +87,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
 
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
   await gate.recover();
+  const notifications = await startNotifications({ config, gate, audit, clock, logger });
 
   const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock });
   await grpc.start();
@@ -94,7 +96,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
     log.error({ err: errorMessage(err) }, 'audit log failed: no new grants; health NOT_SERVING');
     grpc.setServing(false);
   });
-  log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address }, 'jitgated serving');
+  log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address, http: notifications.httpAddress }, 'jitgated serving');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -103,6 +105,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
       grpc.setServing(false);
       await gate.shutdown();
       await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
+      await notifications.close();
       oidc?.close();
       await broker.close();
       await audit.close();

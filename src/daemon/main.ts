@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, errorMessage } from '../common/errors.js';
 import { loadConfig } from './config/load-config.js';
 import { startDaemon } from './daemon.js';
+import { validateNotifiersConfig } from './notify/start-notifications.js';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 78 (EX_CONFIG) invalid configuration, 64 usage. */
 const EX_USAGE = 64;
@@ -11,7 +12,9 @@ const EX_CONFIG = 78;
 
 async function load(path: string): Promise<Awaited<ReturnType<typeof loadConfig>>> {
   try {
-    return await loadConfig(path);
+    const config = await loadConfig(path);
+    validateNotifiersConfig(config.notifiers);
+    return config;
   } catch (err) {
     process.stderr.write(`jitgated: invalid config ${path}: ${errorMessage(err)}\n`);
     process.exit(err instanceof ConfigError ? EX_CONFIG : 1);

@@ -1,0 +1,103 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Clock } from '../../common/clock.js';
+import type { RequestView } from '../gate/types.js';
+import type { Notifier, NotifyEvent } from './notifier.js';
+import type { EmailNotifierConfig } from './notifier-config.js';
+import { contextLines } from './request-summary.js';
+
+const SMTP_TIMEOUT_MS = 10_000;
+
+export interface EmailNotifierOptions {
+  readonly name: string;
+  readonly config: EmailNotifierConfig;
+  readonly password?: string;
+  readonly clock: Clock;
+}
+
+/** Single-line text for a header: control characters (a newline in a branch name) could forge headers. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
+}
+
+/** Quotes an argument for a POSIX shell so the command can be pasted as is. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The mail an approver gets. Plain text, and deliberately without links that act: mail scanners
+ * fetch every link, so deciding takes a command (or the authenticated web page / Slack).
+ */
+export function renderEmail(request: RequestView, nowMs: number): { subject: string; text: string } {
+  const width = Math.max(...contextLines(request, nowMs).map(([label]) => label.length));
+  const details = contextLines(request, nowMs)
+    .map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${oneLine(value)}`)
+    .join('\n');
+  const id = shellQuote(request.id);
+  const text = [
+    `Access request ${request.id} is waiting for approval.`,
+    '',
+    details,
+    '',
+    'To approve, run:',
+    `  jitgate approve ${id} --comment 'looked at the diff'`,
+    '',
+    'To deny, run:',
+    `  jitgate deny ${id} --reason 'why not'`,
+    '',
+    'To see its current state:',
+    `  jitgate show ${id}`,
+    '',
+    'Nothing in this message changes the request by being opened or fetched.',
+    'If you did not expect this request, deny it.',
+    '',
+  ].join('\n');
+  const subject = oneLine(`[jitgate] Approval needed: ${request.resource} for ${request.context.repository} (${request.id})`);
+  return { subject, text };
+}
+
+/** Mails the configured recipients when a request starts waiting for approvers. */
+export class EmailNotifier implements Notifier {
+  readonly name: string;
+  readonly #o: EmailNotifierOptions;
+  readonly #transport: Transporter;
+
+  constructor(options: EmailNotifierOptions) {
+    this.name = options.name;
+    this.#o = options;
+    const { smtp } = options.config;
+    this.#transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user !== undefined && options.password !== undefined ? { auth: { user: smtp.user, pass: options.password } } : {}),
+      connectionTimeout: SMTP_TIMEOUT_MS,
+      greetingTimeout: SMTP_TIMEOUT_MS,
+      socketTimeout: SMTP_TIMEOUT_MS,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      logger: false,
+    });
+  }
+
+  accepts(event: NotifyEvent): boolean {
+    return event.type === 'created';
+  }
+
+  async deliver(event: NotifyEvent): Promise<void> {
+    const { subject, text } = renderEmail(event.request, this.#o.clock.now());
+    await this.#transport.sendMail({
+      from: this.#o.config.from,
+      to: [...this.#o.config.to],
+      subject,
+      text,
+      headers: { 'X-Jitgate-Request': event.request.id },
+    });
+  }
+
+  close(): Promise<void> {
+    this.#transport.close();
+    return Promise.resolve();
+  }
+}

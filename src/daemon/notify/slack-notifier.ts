@@ -1,0 +1,89 @@
+import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import type { Clock } from '../../common/clock.js';
+import { FINAL_STATUSES } from '../gate/types.js';
+import type { Notifier, NotifyEvent } from './notifier.js';
+import type { SlackNotifierConfig } from './notifier-config.js';
+import { renderSlackMessage } from './slack-message.js';
+
+const SLACK_TIMEOUT_MS = 10_000;
+
+/** The Web API client's own logging is off: the hub logs and audits each attempt itself. */
+const quietLogger: SlackLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
+export interface SlackNotifierOptions {
+  readonly name: string;
+  readonly config: SlackNotifierConfig;
+  readonly token: string;
+  readonly clock: Clock;
+  /** Base URL of the Web API, e.g. https://slack.com/api/ (the default). */
+  readonly apiUrl?: string;
+}
+
+/**
+ * Posts one Block Kit message per request that waits for approvers and edits it in place as
+ * approvals arrive and when the request ends. Requests that never waited (auto-approved, denied
+ * by policy) are not posted: the channel is for decisions.
+ */
+export class SlackNotifier implements Notifier {
+  readonly name: string;
+  readonly #o: SlackNotifierOptions;
+  readonly #client: WebClient;
+  /** Requests this notifier follows: from `created` until their final state. */
+  readonly #followed = new Set<string>();
+  readonly #messages = new Map<string, { channel: string; ts: string }>();
+
+  constructor(options: SlackNotifierOptions) {
+    this.name = options.name;
+    this.#o = options;
+    const base = options.apiUrl ?? 'https://slack.com/api/';
+    this.#client = new WebClient(options.token, {
+      slackApiUrl: base.endsWith('/') ? base : `${base}/`,
+      // Retries belong to the hub (bounded, on the injected clock, audited); the client must not add its own.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: SLACK_TIMEOUT_MS,
+      logger: quietLogger,
+      allowAbsoluteUrls: false,
+    });
+  }
+
+  accepts(event: NotifyEvent): boolean {
+    if (event.type === 'created') this.#followed.add(event.request.id);
+    return this.#followed.has(event.request.id);
+  }
+
+  async deliver(event: NotifyEvent): Promise<void> {
+    const { request } = event;
+    const message = renderSlackMessage(request, this.#o.clock.now());
+    const posted = this.#messages.get(request.id);
+    if (posted) {
+      await this.#client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: [...message.blocks] as never });
+    } else {
+      const res = await this.#client.chat.postMessage({ channel: this.#o.config.channel, text: message.text, blocks: [...message.blocks] as never });
+      if (typeof res.ts === 'string' && typeof res.channel === 'string') this.#messages.set(request.id, { channel: res.channel, ts: res.ts });
+    }
+    if (FINAL_STATUSES.has(request.status)) this.#forget(request.id);
+  }
+
+  abandon(event: NotifyEvent): void {
+    if (FINAL_STATUSES.has(event.request.status)) this.#forget(event.request.id);
+  }
+
+  /** Tells one user, privately, why their click did nothing. */
+  async tellUser(channel: string, user: string, text: string): Promise<void> {
+    await this.#client.chat.postEphemeral({ channel, user, text });
+  }
+
+  #forget(id: string): void {
+    this.#followed.delete(id);
+    this.#messages.delete(id);
+  }
+}

@@ -1,0 +1,150 @@
+import type { Clock } from '../../common/clock.js';
+import { ConfigError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { AuditLog } from '../audit/types.js';
+import { formatPath } from '../config/config-path.js';
+import type { Config } from '../config/types.js';
+import type { AccessGate } from '../gate/access-gate.js';
+import { createHttpServer, type HttpServer } from '../http/http-server.js';
+import { EmailNotifier } from './email-notifier.js';
+import type { Notifier } from './notifier.js';
+import { validateNotifiersConfig } from './notifier-config.js';
+import { NotifierHub, type HubTuning } from './notifier-hub.js';
+import { readSecretFile } from './secret-file.js';
+import { createSlackInteractionsHandler } from './slack-interactions.js';
+import { SlackNotifier } from './slack-notifier.js';
+import { createWebhookDecisionsHandler, type DecisionSender } from './webhook-decisions.js';
+import { WebhookNotifier } from './webhook-notifier.js';
+
+export { validateNotifiersConfig, type NotifierConfig } from './notifier-config.js';
+
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
+export const WEBHOOK_DECISIONS_PATH = '/webhook/decisions';
+
+export interface StartNotificationsOptions {
+  readonly config: Pick<Config, 'notifiers' | 'http' | 'groups'>;
+  readonly gate: AccessGate;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Slack Web API base URL (test seam); a notifier's `api_url` key wins over it. */
+  readonly slackApiUrl?: string;
+  /** Queue, retry and timeout settings of the hub; defaults suit production. */
+  readonly tuning?: Partial<HubTuning>;
+  /**
+   * An HTTP server owned by the caller (e.g. shared with the approval web page): routes are added
+   * to it and the caller starts and closes it. Absent: one is created from `config.http`.
+   */
+  readonly httpServer?: HttpServer;
+  /** Extra notifiers beside the configured ones (embedding, tests). */
+  readonly extraNotifiers?: readonly Notifier[];
+}
+
+export interface Notifications {
+  /** "host:port" the HTTP listener bound, when one is configured. */
+  readonly httpAddress?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Validates `notifiers:`, reads their secrets, subscribes a hub to the gate and, when `http:` is
+ * configured, serves Slack interactions and inbound webhook decisions. Throws ConfigError (with the
+ * key path) on any bad entry or unreadable secret, before anything starts.
+ */
+export async function startNotifications(options: StartNotificationsOptions): Promise<Notifications> {
+  const { config, gate, audit, clock, logger } = options;
+  const entries = validateNotifiersConfig(config.notifiers);
+  const notifiers: Notifier[] = [];
+  const secrets: string[] = [];
+  const senders: DecisionSender[] = [];
+  const slackEndpoints: { notifier: SlackNotifier; signingSecret: string; config: Parameters<typeof createSlackInteractionsHandler>[0]['config'] }[] = [];
+
+  for (const [index, entry] of entries.entries()) {
+    const at = (...keys: string[]): string => formatPath(['notifiers', index, entry.kind, ...keys]);
+    const name = `${entry.kind}#${index}`;
+    if (entry.kind === 'slack') {
+      const token = await readSecretFile(entry.tokenFile, at('token_file'));
+      const signingSecret = await readSecretFile(entry.signingSecretFile, at('signing_secret_file'));
+      secrets.push(token, signingSecret);
+      const apiUrl = entry.apiUrl ?? options.slackApiUrl;
+      const notifier = new SlackNotifier({ name, config: entry, token, clock, ...(apiUrl !== undefined ? { apiUrl } : {}) });
+      notifiers.push(notifier);
+      slackEndpoints.push({ notifier, signingSecret, config: entry });
+    } else if (entry.kind === 'webhook') {
+      const secret = await readSecretFile(entry.secretFile, at('secret_file'));
+      secrets.push(secret);
+      notifiers.push(new WebhookNotifier({ name, config: entry, secret, clock }));
+      if (entry.decisions) senders.push({ secret, identity: entry.decisions.identity });
+    } else {
+      const password = entry.smtp.passwordFile !== undefined ? await readSecretFile(entry.smtp.passwordFile, at('smtp', 'password_file')) : undefined;
+      if (password !== undefined) secrets.push(password);
+      notifiers.push(new EmailNotifier({ name, config: entry, clock, ...(password !== undefined ? { password } : {}) }));
+    }
+  }
+  if (slackEndpoints.length > 1) {
+    throw new ConfigError('notifiers', 'at most one slack notifier is supported (it owns /slack/interactions)');
+  }
+  const needsHttp = slackEndpoints.length > 0 || senders.length > 0;
+  if (needsHttp && !config.http && !options.httpServer) {
+    throw new ConfigError('http', 'is required: Slack buttons and webhook decisions call back to jitgated over HTTP (set http.listen)');
+  }
+
+  const hub = new NotifierHub({
+    notifiers: [...notifiers, ...(options.extraNotifiers ?? [])],
+    audit,
+    clock,
+    logger,
+    secrets,
+    ...(options.tuning ? { tuning: options.tuning } : {}),
+  });
+  gate.onChange((event) => {
+    hub.enqueue(event);
+  });
+
+  const inflight = new Set<Promise<void>>();
+  const track = (work: Promise<void>): void => {
+    inflight.add(work);
+    void work.finally(() => inflight.delete(work));
+  };
+  let httpAddress: string | undefined;
+  const owned = !options.httpServer && config.http && needsHttp ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
+  const server = options.httpServer ?? owned;
+  if (server) {
+    for (const slack of slackEndpoints) {
+      server.route(
+        'POST',
+        SLACK_INTERACTIONS_PATH,
+        createSlackInteractionsHandler({
+          config: slack.config,
+          signingSecret: slack.signingSecret,
+          gate,
+          groups: config.groups,
+          clock,
+          logger,
+          tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
+          track,
+        }),
+      );
+    }
+    if (senders.length > 0) {
+      server.route('POST', WEBHOOK_DECISIONS_PATH, createWebhookDecisionsHandler({ senders, gate, groups: config.groups, clock, logger }));
+    }
+  }
+  if (owned) {
+    try {
+      httpAddress = await owned.start();
+    } catch (err) {
+      await hub.close();
+      throw new ConfigError('http.listen', `cannot listen on ${config.http?.listen ?? ''}`, { cause: err });
+    }
+  }
+
+  return {
+    ...(httpAddress !== undefined ? { httpAddress } : {}),
+    async close() {
+      await owned?.close();
+      await Promise.allSettled([...inflight]);
+      await hub.close();
+    },
+  };
+}
