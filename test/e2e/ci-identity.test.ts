@@ -64,7 +64,7 @@ describe('end to end: verified CI identity', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(fileExists(join(d, 'ran')), true);
     assert.deepEqual(issuer.actions.audiences.at(-1), 'jitgate');
-    const created = (await daemon.audit()).filter((r) => r.type === 'request.created').at(-1) as { trust: string; context: { ref: string; repositoryId: string } };
+    const created = (await daemon.audit()).filter((r) => r.type === 'request.created').at(-1) as unknown as { trust: string; context: { ref: string; repositoryId: string } };
     assert.equal(created.trust, 'oidc');
     assert.equal(created.context.ref, 'refs/heads/main');
     assert.equal(created.context.repositoryId, '42');
@@ -89,7 +89,7 @@ describe('end to end: verified CI identity', () => {
     assert.equal(result.code, 77);
     assert.match(result.stderr, /ref claimed "refs\/heads\/main", token says "refs\/heads\/feature\/x"/);
     assert.equal(fileExists(join(d, 'ran')), false);
-    const rejected = (await daemon.audit()).filter((r) => r.type === 'request.rejected').at(-1) as { mismatches: { field: string; claimed: string; verified: string }[] };
+    const rejected = (await daemon.audit()).filter((r) => r.type === 'request.rejected').at(-1) as unknown as { mismatches: { field: string; claimed: string; verified: string }[] };
     assert.deepEqual(rejected.mismatches, [{ field: 'ref', claimed: 'refs/heads/main', verified: 'refs/heads/feature/x' }]);
   });
 

@@ -24,7 +24,10 @@ import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault
 const POLICIES = `
   - name: demo-db-from-main
     match: { resource: demo-db, repository: acme/api, ref: refs/heads/main }
-    require: { approvals: 1, from: [group:sre], expires_after: 3s }
+    require: { approvals: 1, from: [group:sre], expires_after: 5m }
+  - name: demo-db-from-release
+    match: { resource: demo-db, repository: acme/api, ref: refs/heads/release }
+    require: { approvals: 1, from: [group:sre], expires_after: 2s }
   - name: token-auto
     match: { resource: demo-token, repository: acme/api }
     decision: auto-approve
@@ -113,7 +116,8 @@ describe('end to end: jitgated + jitgate', () => {
     assert.equal(fileExists(join(dir, 'ran')), false);
 
     const expiredDir = await stepDir('expire');
-    const expiring = await cli(['run', '--resource', 'demo-db', ...CONTEXT, '--', process.execPath, STEP], stepEnv(expiredDir));
+    const releaseContext = CONTEXT.map((v) => (v === 'refs/heads/main' ? 'refs/heads/release' : v));
+    const expiring = await cli(['run', '--resource', 'demo-db', ...releaseContext, '--', process.execPath, STEP], stepEnv(expiredDir));
     assert.equal(expiring.code, 75, expiring.stderr);
     assert.match(expiring.stderr, /expired/);
     assert.equal(fileExists(join(expiredDir, 'ran')), false);
