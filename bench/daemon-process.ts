@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { stopChild } from './child-process.js';
+import type { DaemonFiles } from './daemon-config.js';
+import { checkHealth } from './health-probe.js';
+import { elapsedMs } from './stats.js';
+
+const MAIN = fileURLToPath(new URL('../src/daemon/main.ts', import.meta.url));
+
+export interface DaemonProcess {
+  readonly pid: number;
+  /** Spawn → grpc.health.v1 answering SERVING on the socket, in ms. */
+  readonly startMs: number;
+  /** Resident set size of the daemon process alone, in bytes (Linux /proc). */
+  rss(): Promise<number>;
+  /** SIGTERM and wait (the daemon revokes live grants and ends pending requests first). */
+  stop(): Promise<void>;
+}
+
+async function tail(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-15).join('\n');
+}
+
+/**
+ * Starts jitgated as a child process (`node --import tsx src/daemon/main.ts --config F`), its log
+ * going to `files.logFile`, and waits until its health check answers SERVING.
+ */
+export async function startDaemonProcess(files: DaemonFiles, timeoutMs = 30_000): Promise<DaemonProcess> {
+  const log = await open(files.logFile, 'a');
+  const started = process.hrtime.bigint();
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', files.configFile], { stdio: ['ignore', log.fd, log.fd] });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    await log.close();
+  }
+  const pid = child.pid;
+  let startMs: number | undefined;
+  try {
+    if (pid === undefined) throw new Error('jitgated did not spawn');
+    while (startMs === undefined) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`jitgated exited (${child.exitCode ?? child.signalCode})`);
+      if (elapsedMs(started) > timeoutMs) throw new Error(`jitgated not SERVING after ${timeoutMs} ms`);
+      if (existsSync(files.socket) && (await checkHealth(files.socket, 500)) === 'SERVING') {
+        startMs = elapsedMs(started);
+      } else {
+        await sleep(2);
+      }
+    }
+  } catch (err) {
+    await stopChild(child, 'SIGKILL');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; log tail:\n${await tail(files.logFile)}`, { cause: err });
+  }
+  const daemonPid = pid;
+  return {
+    pid: daemonPid,
+    startMs,
+    rss: async () => {
+      const status = await readFile(`/proc/${daemonPid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+      if (kb === undefined) throw new Error('no VmRSS in /proc status');
+      return Number(kb) * 1024;
+    },
+    stop: () => stopChild(child, 'SIGTERM', 30_000),
+  };
+}

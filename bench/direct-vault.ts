@@ -1,0 +1,52 @@
+import { Agent } from 'node:http';
+import createNodeVault from 'node-vault';
+import { elapsedMs } from './stats.js';
+import type { BenchVault } from './vault-process.js';
+
+export interface DirectSample {
+  /** Child token create (+ the dynamic read under it), ms. */
+  readonly grantMs: number;
+  /** Revoke of that token (which revokes its lease), ms. */
+  readonly revokeMs: number;
+}
+
+/**
+ * The alternative to the gate: a CI step holding a Vault token that calls Vault itself with
+ * node-vault, as the daemon's broker does (child token via `write('auth/token/create')`, never
+ * tokenCreate*, then the read with the child token), over keep-alive HTTP.
+ */
+export function createDirectVault(vault: BenchVault): { once(read: string | undefined): Promise<DirectSample>; close(): void } {
+  const httpAgent = new Agent({ keepAlive: true });
+  const requestOptions = { timeout: 10_000, httpAgent };
+  const root = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', token: vault.rootToken, requestOptions });
+  // One client whose token is swapped per grant, as a step would hold exactly one child token.
+  const child = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', requestOptions });
+  return {
+    async once(read) {
+      const start = process.hrtime.bigint();
+      const created = (await root.write('auth/token/create', {
+        policies: [...vault.policies],
+        ttl: '60s',
+        explicit_max_ttl: '60s',
+        renewable: false,
+        meta: { bench: 'direct' },
+        display_name: 'bench-direct',
+      })) as { auth?: { client_token?: unknown; accessor?: unknown } };
+      const token = created.auth?.client_token;
+      const accessor = created.auth?.accessor;
+      if (typeof token !== 'string' || typeof accessor !== 'string') throw new Error('direct: auth/token/create gave no token');
+      if (read !== undefined) {
+        child.token = token;
+        const secret = (await child.read(read)) as { data?: Record<string, unknown> };
+        if (typeof secret.data?.password !== 'string') throw new Error(`direct: ${read} gave no password`);
+      }
+      const grantMs = elapsedMs(start);
+      const revokeStart = process.hrtime.bigint();
+      await root.write('auth/token/revoke-accessor', { accessor });
+      return { grantMs, revokeMs: elapsedMs(revokeStart) };
+    },
+    close() {
+      httpAgent.destroy();
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * `npm run bench [-- --quick] [-- --out FILE]`: starts the Vault-compatible server (with PostgreSQL)
+ * and jitgated as child processes and measures every figure of the brief's performance table,
+ * with the direct-Vault baseline in the same run. Writes a table to stdout and JSON to
+ * bench/results.json (or --out). `--quick` is a seconds-long smoke run of the same harness.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { JitgateClient } from '../src/client/index.js';
+import { BENCH_CONTEXT, RESOURCE, writeDaemonConfig } from './daemon-config.js';
+import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { measureAudit } from './measure-audit.js';
+import { measureDirect } from './measure-direct.js';
+import { measureGrants } from './measure-grants.js';
+import { measureKills } from './measure-kill.js';
+import { measurePending } from './measure-pending.js';
+import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
+import { machineInfo, passes, renderTable, type Figure, type Results } from './report.js';
+import { elapsedMs, summarize } from './stats.js';
+import { closeVaultProbe } from './vault-probe.js';
+import { startBenchVault, type BenchVault } from './vault-process.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
+  },
+  strict: true,
+});
+const quick = values.quick;
+
+/** Sizes: the full run stays under 5 minutes on 2 cores; quick is a smoke test of the harness. */
+const plan = quick
+  ? { warmup: 10, grants: 40, dbWarmup: 3, dbGrants: 10, throughputSeconds: 1, kills: 2, killBatch: 2, pending: 200, extraColdStarts: 0, audit: 2000, auditSequential: 100 }
+  : { warmup: 100, grants: 2000, dbWarmup: 10, dbGrants: 100, throughputSeconds: 5, kills: 20, killBatch: 5, pending: 10_000, extraColdStarts: 3, audit: 20_000, auditSequential: 1000 };
+const AUDIT_IN_FLIGHT = 256;
+const MB = 1024 * 1024;
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+async function freshDaemon(vault: BenchVault, root: string, name: string): Promise<{ daemon: DaemonProcess; socket: string }> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const files = await writeDaemonConfig(dir, vault, { maxPending: Math.max(20_000, plan.pending * 2) });
+  return { daemon: await startDaemonProcess(files), socket: files.socket };
+}
+
+async function main(): Promise<Results> {
+  const startedAt = new Date();
+  const runStart = process.hrtime.bigint();
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = { plan };
+  const root = await mkdtemp(join(tmpdir(), 'jitgate-bench-'));
+  progress('starting the Vault-compatible server and PostgreSQL');
+  const vault = await startBenchVault();
+  const daemons: DaemonProcess[] = [];
+  try {
+    const coldStarts: number[] = [];
+    const dbRead = `database/creds/${vault.dbRole}`;
+
+    progress('starting jitgated (child process)');
+    const main = await freshDaemon(vault, root, 'main');
+    daemons.push(main.daemon);
+    coldStarts.push(main.daemon.startMs);
+    const idleRss = await main.daemon.rss();
+
+    const client = new JitgateClient({ socket: main.socket, context: BENCH_CONTEXT });
+    let token;
+    let db;
+    try {
+      progress(`grant latency: ${plan.grants} token-only grants`);
+      token = await measureGrants({ client, resource: RESOURCE.token, vaultAddress: vault.address, warmup: plan.warmup, count: plan.grants });
+      progress(`grant latency: ${plan.dbGrants} grants with a database/creds read`);
+      db = await measureGrants({
+        client,
+        resource: RESOURCE.db,
+        vaultAddress: vault.address,
+        pgUrl: vault.pgUrl,
+        warmup: plan.dbWarmup,
+        count: plan.dbGrants,
+      });
+    } finally {
+      client.close();
+    }
+    progress('direct node-vault baseline');
+    const directToken = await measureDirect(vault, undefined, plan.warmup, plan.grants);
+    const directDb = await measureDirect(vault, dbRead, plan.dbWarmup, plan.dbGrants);
+    details.grants = { token, db, directToken, directDb };
+
+    const throughput: ThroughputRun[] = [];
+    for (const clients of [1, 16, 64]) {
+      progress(`throughput: ${clients} clients for ${plan.throughputSeconds} s`);
+      throughput.push(await measureThroughput(main.socket, RESOURCE.token, clients, plan.throughputSeconds));
+    }
+    details.throughput = throughput;
+
+    progress(`step killed → revoked: ${plan.kills} kills`);
+    const kills = await measureKills({ socket: main.socket, resource: RESOURCE.token, vaultAddress: vault.address, kills: plan.kills, batch: plan.killBatch });
+    details.kills = kills;
+    await main.daemon.stop();
+
+    progress(`memory: ${plan.pending} pending requests on a fresh daemon`);
+    const mem = await freshDaemon(vault, root, 'pending');
+    daemons.push(mem.daemon);
+    coldStarts.push(mem.daemon.startMs);
+    const pending = await measurePending({ socket: mem.socket, resource: RESOURCE.pending, count: plan.pending, rss: () => mem.daemon.rss() });
+    details.pending = pending;
+    await mem.daemon.stop();
+
+    for (let i = 0; i < plan.extraColdStarts; i++) {
+      progress(`cold start ${i + 1}/${plan.extraColdStarts}`);
+      const extra = await freshDaemon(vault, root, `cold-${i}`);
+      daemons.push(extra.daemon);
+      coldStarts.push(extra.daemon.startMs);
+      await extra.daemon.stop();
+    }
+    const cold = summarize(coldStarts);
+    details.coldStart = { samples: coldStarts, ...cold };
+
+    progress(`audit appends: ${plan.audit} records with fsync`);
+    const audit = await measureAudit(plan.audit, plan.auditSequential, AUDIT_IN_FLIGHT);
+    details.audit = audit;
+
+    const t64 = throughput.find((t) => t.clients === 64);
+    figures.push(
+      { id: 'grant.token.p50', label: 'auto-approved grant, token only: p50', value: token.grant.p50, unit: 'ms', target: { op: '<=', value: 3 } },
+      { id: 'grant.token.p90', label: 'auto-approved grant, token only: p90', value: token.grant.p90, unit: 'ms' },
+      { id: 'grant.token.p99', label: 'auto-approved grant, token only: p99', value: token.grant.p99, unit: 'ms', target: { op: '<=', value: 15 } },
+      { id: 'grant.token.max', label: `auto-approved grant, token only: max (n=${token.grant.n})`, value: token.grant.max, unit: 'ms' },
+      { id: 'direct.token.p50', label: 'direct node-vault child token create: p50', value: directToken.grant.p50, unit: 'ms' },
+      { id: 'direct.token.p99', label: 'direct node-vault child token create: p99', value: directToken.grant.p99, unit: 'ms' },
+      { id: 'ratio.token.p50', label: 'gate / direct, token only, p50', value: token.grant.p50 / directToken.grant.p50, unit: '×', target: { op: '<=', value: 1.5 } },
+      { id: 'grant.db.p50', label: 'auto-approved grant + database/creds read: p50', value: db.grant.p50, unit: 'ms', target: { op: '<=', value: 3 } },
+      { id: 'grant.db.p90', label: 'auto-approved grant + database/creds read: p90', value: db.grant.p90, unit: 'ms' },
+      { id: 'grant.db.p99', label: 'auto-approved grant + database/creds read: p99', value: db.grant.p99, unit: 'ms', target: { op: '<=', value: 15 } },
+      { id: 'grant.db.max', label: `auto-approved grant + database/creds read: max (n=${db.grant.n})`, value: db.grant.max, unit: 'ms' },
+      { id: 'direct.db.p50', label: 'direct node-vault child token + database/creds read: p50', value: directDb.grant.p50, unit: 'ms' },
+      { id: 'direct.db.p99', label: 'direct node-vault child token + database/creds read: p99', value: directDb.grant.p99, unit: 'ms' },
+      { id: 'ratio.db.p50', label: 'gate / direct, with database read, p50', value: db.grant.p50 / directDb.grant.p50, unit: '×', target: { op: '<=', value: 1.5 } },
+      ...throughput.map((t): Figure => ({
+        id: `throughput.c${t.clients}`,
+        label: `grant+release throughput, ${t.clients} concurrent client${t.clients === 1 ? '' : 's'}${t.errors ? ` (${t.errors} errors)` : ''}`,
+        value: t.perSecond,
+        unit: '/s',
+        ...(t === t64 ? { target: { op: '>=', value: 1000 } } : {}),
+      })),
+      { id: 'release.token.p50', label: 'release → token revoked at Vault: p50', value: token.releaseToRevoked.p50, unit: 'ms' },
+      { id: 'release.token.p99', label: 'release → token revoked at Vault: p99', value: token.releaseToRevoked.p99, unit: 'ms', target: { op: '<=', value: 20 } },
+      { id: 'release.db.p50', label: 'release → token + lease revoked, role dropped: p50', value: db.releaseToRevoked.p50, unit: 'ms' },
+      { id: 'release.db.p99', label: 'release → token + lease revoked, role dropped: p99', value: db.releaseToRevoked.p99, unit: 'ms', target: { op: '<=', value: 20 } },
+      { id: 'direct.revoke.db.p50', label: 'direct node-vault revoke (token + lease): p50', value: directDb.revoke.p50, unit: 'ms' },
+      { id: 'kill.p50', label: `step killed → token revoked: p50 (n=${kills.n})`, value: kills.p50, unit: 'ms' },
+      { id: 'kill.max', label: `step killed → token revoked: max (n=${kills.n})`, value: kills.max, unit: 'ms', target: { op: '<=', value: 1000 } },
+      { id: 'rss.idle', label: 'daemon RSS, idle after start', value: idleRss / MB, unit: 'MB' },
+      { id: 'rss.pending', label: `daemon RSS with ${pending.count.toLocaleString('en-US')} pending requests`, value: pending.pendingRssBytes / MB, unit: 'MB' },
+      {
+        id: 'rss.pending.growth',
+        label: `RSS growth for ${pending.count.toLocaleString('en-US')} pending requests`,
+        value: pending.growthBytes / MB,
+        unit: 'MB',
+        ...(pending.count >= 10_000 ? { target: { op: '<=', value: 50 } } : {}),
+      },
+      { id: 'rss.pending.per-request', label: 'RSS per pending request', value: pending.perRequestBytes / 1024, unit: 'KiB' },
+      { id: 'cold-start.p50', label: `cold start → health SERVING: p50 (n=${cold.n})`, value: cold.p50, unit: 'ms', target: { op: '<=', value: 500 } },
+      { id: 'cold-start.max', label: `cold start → health SERVING: max (n=${cold.n})`, value: cold.max, unit: 'ms' },
+      { id: 'audit.batched', label: `audit appends with fsync, ${AUDIT_IN_FLIGHT} in flight (group commit)`, value: audit.batchedPerSecond, unit: '/s', target: { op: '>=', value: 5000 } },
+      { id: 'audit.sequential', label: 'audit appends with fsync, one at a time', value: audit.sequentialPerSecond, unit: '/s' },
+    );
+  } finally {
+    closeVaultProbe();
+    for (const d of daemons) await d.stop().catch(() => undefined);
+    await vault.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+  return {
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    mode: quick ? 'quick' : 'full',
+    startedAt: startedAt.toISOString(),
+    durationSeconds: elapsedMs(runStart) / 1000,
+    machine: machineInfo(),
+    figures: figures.map((f) => ({ ...f, pass: passes(f) })),
+    details,
+  };
+}
+
+const results = await main();
+const out = resolve(values.out);
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(renderTable(results));
+process.stderr.write(`bench: results written to ${out}\n`);
