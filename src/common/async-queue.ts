@@ -65,7 +65,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   next(): Promise<IteratorResult<T>> {
     const item = this.#items.shift();
     if (item !== undefined) return Promise.resolve({ value: item, done: false });
-    if (this.#hasError) return Promise.reject(this.#error as Error);
+    if (this.#hasError) return Promise.reject(this.#error instanceof Error ? this.#error : new Error(String(this.#error)));
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.#waiter = resolve;

@@ -6,7 +6,7 @@ const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // no 0/o/1/l: ids are read
 export function newId(prefix: string): string {
   const bytes = randomBytes(12);
   let out = '';
-  for (const byte of bytes) out += ALPHABET[byte & 31];
+  for (const byte of bytes) out += ALPHABET.charAt(byte & 31);
   return `${prefix}_${out}`;
 }
 

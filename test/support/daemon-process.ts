@@ -46,14 +46,14 @@ export class Proc {
   /** Resolves once `pattern` shows in stdout or stderr; rejects if the process ends first. */
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
-    let ended = false;
+    const state = { ended: false };
     void this.exited.then(() => {
-      ended = true;
+      state.ended = true;
     });
     for (;;) {
       const match = (this.stdout + this.stderr).match(pattern);
       if (match) return match;
-      if (ended) throw new Error(`process ended before ${String(pattern)}:\n${this.stdout}\n${this.stderr}`);
+      if (state.ended) throw new Error(`process ended before ${String(pattern)}:\n${this.stdout}\n${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}:\n${this.stdout}\n${this.stderr}`);
       await sleep(20);
     }
@@ -86,6 +86,7 @@ export class DaemonProcess {
   proc!: Proc;
   /** Logs of earlier incarnations of this daemon (after restarts). */
   previousLogs = '';
+  private launches = 0;
 
   private constructor(
     readonly dir: string,
@@ -137,7 +138,7 @@ ${options.extraConfig ?? ''}`,
   }
 
   async launch(): Promise<void> {
-    if (this.proc) this.previousLogs += this.proc.stdout + this.proc.stderr;
+    if (this.launches++ > 0) this.previousLogs += this.proc.stdout + this.proc.stderr;
     this.proc = new Proc(
       spawn(process.execPath, ['--import', 'tsx', DAEMON, '--config', this.configFile], {
         cwd: ROOT,
@@ -165,13 +166,13 @@ ${options.extraConfig ?? ''}`,
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(this.dir, 'state.db'), { readonly: true, fileMustExist: true });
     try {
-      const rows = db.prepare('SELECT * FROM grants').all() as Record<string, unknown>[];
-      return rows.map((r) => ({
-        id: String(r.id),
-        accessor: r.accessor === null ? null : String(r.accessor),
-        leaseIds: JSON.parse(String(r.lease_ids ?? '[]')) as string[],
-        status: String(r.status),
-      }));
+      const rows = db.prepare('SELECT id, accessor, lease_ids, status FROM grants').all() as {
+        id: string;
+        accessor: string | null;
+        lease_ids: string;
+        status: string;
+      }[];
+      return rows.map((r) => ({ id: r.id, accessor: r.accessor, leaseIds: JSON.parse(r.lease_ids) as string[], status: r.status }));
     } finally {
       db.close();
     }

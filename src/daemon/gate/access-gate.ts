@@ -19,7 +19,7 @@ import type { AuditEvent, AuditLog } from '../audit/types.js';
 import type { Config, RequireSpec, ResourceConfig } from '../config/types.js';
 import { approverAllowed, type PolicyDecision } from '../policy/index.js';
 import type { Broker } from '../vault/broker.js';
-import type { StateStore, StoredGrant, StoredRequest } from '../state/store.js';
+import type { StateStore, StoredApproval, StoredGrant, StoredRequest } from '../state/store.js';
 import type {
   AccessInput,
   AccessUpdate,
@@ -81,6 +81,11 @@ interface LiveGrant {
 }
 
 const REVOKE_SWEEP_MS = 30_000;
+
+function withoutRequestId(approval: StoredApproval): ApprovalView {
+  const { requestId, ...view } = approval;
+  return view;
+}
 
 /**
  * The request lifecycle: identity → policy → approvals → mint → release. Every transition is
@@ -662,7 +667,9 @@ export class AccessGate implements Gate {
       const status: RequestStatus = 'released';
       await this.#o.store
         .transitionRequest(live.request.id, ['granted', 'approved'], { status, statusReason: why, updatedAt: this.#o.clock.now() })
-        .catch((err: unknown) => this.#log.error({ requestId: live.request.id, err: errorMessage(err) }, 'state update failed'));
+        .catch((err: unknown) => {
+          this.#log.error({ requestId: live.request.id, err: errorMessage(err) }, 'state update failed');
+        });
       await this.#auditSafe({ type: 'request.released', requestId: live.request.id, trust: live.request.context.trust, reason: why });
       const view = this.#view({ ...live.request, status, statusReason: why }, [], [], live.stored.id);
       this.#emit('decided', view);
@@ -733,7 +740,7 @@ export class AccessGate implements Gate {
     const grant = [...this.#grants.values()].find((g) => g.request.id === stored.id);
     return this.#view(
       stored,
-      approvals.map(({ requestId: _r, ...a }) => a),
+      approvals.map(withoutRequestId),
       stored.require?.from ?? [],
       grant?.stored.id,
     );

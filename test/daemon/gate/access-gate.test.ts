@@ -241,7 +241,9 @@ describe('AccessGate', () => {
       assert.match(denied.reason, /exceeds max_ttl 1m/);
       await assert.rejects(
         (async () => {
-          for await (const _ of f.gate.requestAccess(accessInput({ resource: 'nope' }), new AbortController().signal)) void _;
+          for await (const update of f.gate.requestAccess(accessInput({ resource: 'nope' }), new AbortController().signal)) {
+            assert.fail(`unexpected ${update.kind}`);
+          }
         })(),
         (err: unknown) => err instanceof InvalidArgumentError && err.field === 'resource',
       );
