@@ -14,6 +14,6 @@ if (existsSync(built)) {
   const { tsImport } = await import('tsx/esm/api');
   mod = await tsImport(pathToFileURL(join(root, 'src', 'client', 'cli.ts')).href, import.meta.url);
 }
-const code = await mod.main(hideBin(process.argv), { env: process.env, stdout: process.stdout, stderr: process.stderr });
+const code = await mod.main(hideBin(process.argv), { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
 process.exitCode = code;
 setTimeout(() => process.exit(code), 2_000).unref();

@@ -18,11 +18,14 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { formatRequestDetails, formatRequestLine } from './format.js';
 import { resolveIdToken } from './resolve-id-token.js';
 import { runWithAccess } from './run-command.js';
+import { watchRequests } from './watch-command.js';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Where `watch` reads approver commands from; absent: watch only. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 interface GlobalArgs {
@@ -190,7 +193,7 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
     )
     .command(
       'watch',
-      'print each new or changed request until interrupted',
+      'print each new or changed request until interrupted; type approve/deny/show commands to act',
       (y) => y,
       (args) =>
         done(
@@ -202,9 +205,7 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
             process.once('SIGINT', stop);
             process.once('SIGTERM', stop);
             try {
-              for await (const r of client.watch({ signal: controller.signal })) {
-                io.stdout.write(`${formatRequestLine(r, Date.now())}\n`);
-              }
+              await watchRequests({ client, stdout: io.stdout, signal: controller.signal, ...(io.stdin ? { stdin: io.stdin } : {}) });
             } finally {
               process.off('SIGINT', stop);
               process.off('SIGTERM', stop);
@@ -358,7 +359,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  void main(hideBin(process.argv), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then((code) => {
+  void main(hideBin(process.argv), { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then((code) => {
     process.exitCode = code;
     // gRPC handles are closed by now; this only guards against a stray handle keeping a finished CLI alive.
     setTimeout(() => process.exit(code), 2_000).unref();

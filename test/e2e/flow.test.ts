@@ -139,6 +139,24 @@ describe('end to end: jitgated + jitgate', () => {
     assert.notEqual(result.code, 0);
   });
 
+  it('terminal: `jitgate watch` shows a new request live and approves it from its prompt', async () => {
+    const dir = await stepDir('watch');
+    const watch = startCli(['watch', '--as', 'bob'], daemon.env, { stdin: 'pipe' });
+    await watch.waitFor(/commands: approve ID/);
+    const run = startCli(['run', '--resource', 'demo-db', '--reason', 'via watch', ...CONTEXT, '--', process.execPath, STEP], stepEnv(dir));
+    const [, id] = await run.waitFor(/(req_[a-z0-9]+)/);
+    assert.ok(id);
+    await watch.waitFor(new RegExp(`${id}\\s+pending`));
+    watch.child.stdin?.write(`approve ${id} looks fine\n`);
+    await watch.waitFor(new RegExp(`approved ${id}`));
+    const result = await run.exited;
+    assert.equal(result.code, 0, result.stderr);
+    await secretsOf(dir);
+    watch.child.kill('SIGINT');
+    const ended = await watch.exited;
+    assert.equal(ended.code, 0, ended.stderr);
+  });
+
   it('4: kill -9 of `jitgate run` while its command runs revokes token and lease within 1 s', async () => {
     const dir = await stepDir('kill');
     const run = startCli(['run', '--resource', 'demo-token', ...CONTEXT, '--', process.execPath, STEP], stepEnv(dir, { STEP_SLEEP_MS: '30000' }));

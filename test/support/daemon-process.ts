@@ -60,12 +60,12 @@ export class Proc {
   }
 }
 
-export function startCli(args: readonly string[], env: Record<string, string> = {}): Proc {
+export function startCli(args: readonly string[], env: Record<string, string> = {}, options: { stdin?: 'pipe' } = {}): Proc {
   return new Proc(
     spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
     }),
   );
 }
