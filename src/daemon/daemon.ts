@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock, type Clock } from '../common/clock.js';
-import { errorMessage, IdentityError } from '../common/errors.js';
+import { errorMessage } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { openFileAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
@@ -8,7 +8,8 @@ import type { Config } from './config/types.js';
 import { AccessGate } from './gate/access-gate.js';
 import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
-import { createLocalApproverResolver } from './identity/local-approver-resolver.js';
+import { createApproverResolver } from './identity/approver-resolver.js';
+import { createIdpApproverResolver } from './identity/idp-approver-resolver.js';
 import { createContextResolver, createOidcContextResolver } from './identity/oidc-context-resolver.js';
 import { startNotifications } from './notify/start-notifications.js';
 import { PolicyEngine } from './policy/index.js';
@@ -79,11 +80,14 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
 
   const oidc = config.identity.ci.length > 0 ? createOidcContextResolver({ issuers: config.identity.ci, store, clock, logger }) : undefined;
   const contexts: ContextResolver = createContextResolver({ local: config.identity.localContext, ...(oidc ? { oidc } : {}) });
-  const approvers: ApproverResolver = config.identity.localApprovers
-    ? createLocalApproverResolver(config.groups)
-    : {
-        resolve: () => Promise.reject(new IdentityError('no approver identity provider is configured (identity.approvers)')),
-      };
+  const idp = config.identity.approvers
+    ? createIdpApproverResolver({ config: config.identity.approvers, groups: config.groups, clock, logger })
+    : undefined;
+  const approvers: ApproverResolver = createApproverResolver({
+    local: config.identity.localApprovers,
+    groups: config.groups,
+    ...(idp ? { idp } : {}),
+  });
 
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
   await gate.recover();
@@ -107,6 +111,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
       await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
       await notifications.close();
       oidc?.close();
+      idp?.close();
       await broker.close();
       await audit.close();
       await store.close();
