@@ -12,6 +12,7 @@ import {
   errorMessage,
 } from '../common/errors.js';
 import type { RequestStatus } from '../daemon/gate/types.js';
+import { APPROVER_TOKEN_FILE_ENV, readApproverToken } from './approver-token.js';
 import { claimedContext } from './ci-context.js';
 import { DEFAULT_SOCKET, JitgateClient } from './client.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -31,12 +32,18 @@ export interface CliIo {
 interface GlobalArgs {
   socket: string;
   as?: string | undefined;
+  approverTokenFile?: string | undefined;
 }
 
 const ACTIVE: RequestStatus[] = ['pending', 'approved', 'granted'];
 
 function approverClient(args: GlobalArgs): JitgateClient {
-  return new JitgateClient({ socket: args.socket, ...(args.as === undefined ? {} : { approver: args.as }) });
+  const file = args.approverTokenFile;
+  return new JitgateClient({
+    socket: args.socket,
+    ...(args.as === undefined ? {} : { approver: args.as }),
+    ...(file === undefined || file === '' ? {} : { bearerToken: readApproverToken(file) }),
+  });
 }
 
 /** Approver commands: the daemon unreachable is 69, a refusal (not found, not allowed, final) is 1. */
@@ -74,6 +81,11 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
       describe: 'jitgated Unix socket (env JITGATE_SOCKET)',
     })
     .option('as', { type: 'string', describe: 'act as this local approver (development mode)' })
+    .option('approver-token-file', {
+      type: 'string',
+      default: io.env[APPROVER_TOKEN_FILE_ENV],
+      describe: `file holding your ID token from the identity provider, to act as an approver (env ${APPROVER_TOKEN_FILE_ENV})`,
+    })
     .command(
       'run',
       'ask for access, then run a command with the credentials in its environment',
