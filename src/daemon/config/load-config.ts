@@ -180,6 +180,14 @@ function toConfig(raw: RawConfig, baseDir: string): Config {
           audience: raw.identity.approvers.audience,
           groupsClaim: raw.identity.approvers.groups_claim ?? 'groups',
           ...(raw.identity.approvers.jwks_uri !== undefined && { jwksUri: raw.identity.approvers.jwks_uri }),
+          ...(raw.identity.approvers.web && {
+            web: {
+              clientId: raw.identity.approvers.web.client_id,
+              clientSecretFile: at(raw.identity.approvers.web.client_secret_file),
+              scopes: raw.identity.approvers.web.scopes ?? ['openid', 'profile', 'email', 'groups'],
+              ...(raw.identity.approvers.web.redirect_uri !== undefined && { redirectUri: raw.identity.approvers.web.redirect_uri }),
+            },
+          }),
         },
       }),
     },

@@ -141,6 +141,12 @@ const identitySchema = obj({
     audience: text,
     groups_claim: text.optional(),
     jwks_uri: url(['https:'], true).optional(),
+    web: obj({
+      client_id: text,
+      client_secret_file: text,
+      scopes: z.array(text).optional(),
+      redirect_uri: url(['https:'], true).optional(),
+    }).optional(),
   }).optional(),
 });
 

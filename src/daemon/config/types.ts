@@ -67,6 +67,19 @@ export interface ApproverIdpConfig {
   readonly audience: string;
   readonly groupsClaim: string;
   readonly jwksUri?: string;
+  /** Sign-in for the approval web page (OIDC authorization code + PKCE). Config key `identity.approvers.web`. */
+  readonly web?: ApproverWebConfig;
+}
+
+export interface ApproverWebConfig {
+  /** Its ID tokens' audience must be `identity.approvers.audience`. */
+  readonly clientId: string;
+  /** Absolute path (resolved against the config file's directory). */
+  readonly clientSecretFile: string;
+  /** Default `openid profile email groups`. */
+  readonly scopes: readonly string[];
+  /** As registered at the IdP; default `<http.public_url>/auth/callback`. Set it when a proxy maps another URL there. */
+  readonly redirectUri?: string;
 }
 
 export interface IdentityConfig {

@@ -10,6 +10,8 @@ export interface HttpRequest {
   readonly headers: IncomingHttpHeaders;
   /** The body exactly as received: signatures are computed over these bytes, never a re-encoding. */
   readonly rawBody: Buffer;
+  /** The query string's parameters (e.g. an OIDC callback's `code` and `state`). */
+  readonly query?: URLSearchParams;
 }
 
 export interface HttpResponse {
@@ -30,6 +32,7 @@ export interface HttpServerOptions {
 }
 
 export interface HttpServer {
+  /** `path` is exact, or a prefix ending in `/*` (`/requests/*`); an exact route wins. */
   route(method: string, path: string, handler: HttpHandler): void;
   /** Starts listening; resolves with "host:port" as bound. */
   start(): Promise<string>;
@@ -61,6 +64,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const routes = new Map<string, Map<string, HttpHandler>>();
+
+  const prefixRoute = (path: string): Map<string, HttpHandler> | undefined => {
+    for (const [pattern, byMethod] of routes) {
+      if (pattern.endsWith('/*') && path.length > pattern.length - 1 && path.startsWith(pattern.slice(0, -1))) return byMethod;
+    }
+    return undefined;
+  };
 
   const send = (res: ServerResponse, response: HttpResponse): void => {
     if (res.headersSent || res.destroyed) return;
@@ -102,13 +112,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     let path: string;
+    let query: URLSearchParams;
     try {
-      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      path = url.pathname;
+      query = url.searchParams;
     } catch {
       send(res, { status: 400, body: 'bad request\n' });
       return;
     }
-    const byMethod = routes.get(path);
+    const byMethod = routes.get(path) ?? prefixRoute(path);
     if (!byMethod) {
       send(res, { status: 404, body: 'not found\n' });
       req.resume();
@@ -134,7 +147,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return;
     }
     try {
-      send(res, await handler({ method, path, headers: req.headers, rawBody }));
+      send(res, await handler({ method, path, headers: req.headers, rawBody, query }));
     } catch (err) {
       log.error({ path, err: errorMessage(err) }, 'http handler failed');
       send(res, { status: 500, body: 'internal error\n' });

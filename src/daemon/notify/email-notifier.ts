@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock.js';
 import type { RequestView } from '../gate/types.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
 import type { EmailNotifierConfig } from './notifier-config.js';
+import { requestPageUrl } from '../web/request-page-url.js';
 import { contextLines } from './request-summary.js';
 
 const SMTP_TIMEOUT_MS = 10_000;
@@ -12,6 +13,8 @@ export interface EmailNotifierOptions {
   readonly config: EmailNotifierConfig;
   readonly password?: string;
   readonly clock: Clock;
+  /** `http.public_url` when the approval web page is served: mails then carry a read-only link to it. */
+  readonly publicUrl?: string;
 }
 
 /** Single-line text for a header: control characters (a newline in a branch name) could forge headers. */
@@ -29,7 +32,7 @@ function shellQuote(text: string): string {
  * The mail an approver gets. Plain text, and deliberately without links that act: mail scanners
  * fetch every link, so deciding takes a command (or the authenticated web page / Slack).
  */
-export function renderEmail(request: RequestView, nowMs: number): { subject: string; text: string } {
+export function renderEmail(request: RequestView, nowMs: number, pageUrl?: string): { subject: string; text: string } {
   const width = Math.max(...contextLines(request, nowMs).map(([label]) => label.length));
   const details = contextLines(request, nowMs)
     .map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${oneLine(value)}`)
@@ -40,6 +43,7 @@ export function renderEmail(request: RequestView, nowMs: number): { subject: str
     '',
     details,
     '',
+    ...(pageUrl === undefined ? [] : ['To see it and approve or deny after signing in, open:', `  ${pageUrl}`, '']),
     'To approve, run:',
     `  jitgate approve ${id} --comment 'looked at the diff'`,
     '',
@@ -86,7 +90,7 @@ export class EmailNotifier implements Notifier {
   }
 
   async deliver(event: NotifyEvent): Promise<void> {
-    const { subject, text } = renderEmail(event.request, this.#o.clock.now());
+    const { subject, text } = renderEmail(event.request, this.#o.clock.now(), requestPageUrl(this.#o.publicUrl, event.request.id));
     await this.#transport.sendMail({
       from: this.#o.config.from,
       to: [...this.#o.config.to],

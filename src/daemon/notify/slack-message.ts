@@ -24,7 +24,7 @@ export interface SlackMessage {
 }
 
 /** The Block Kit message for a request; buttons only while it is pending. */
-export function renderSlackMessage(request: RequestView, nowMs: number): SlackMessage {
+export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?: string): SlackMessage {
   const details = contextLines(request, nowMs)
     .map(([label, value]) => `*${label}:* ${label === 'Run' ? runLink(value) : escapeMrkdwn(clip(value, 300))}`)
     .join('\n');
@@ -58,7 +58,12 @@ export function renderSlackMessage(request: RequestView, nowMs: number): SlackMe
   }
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `Request \`${escapeMrkdwn(request.id)}\` · CLI: \`jitgate approve ${escapeMrkdwn(request.id)}\`` }],
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Request \`${escapeMrkdwn(request.id)}\` · CLI: \`jitgate approve ${escapeMrkdwn(request.id)}\`${pageUrl === undefined ? '' : ` · <${pageUrl}|open the web page>`}`,
+      },
+    ],
   });
   const text = `Access request ${request.id} for ${request.resource} by ${request.context.actor}: ${statusText(request)}`;
   return { text: clip(text, 3000), blocks };

@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock.js';
 import { FINAL_STATUSES } from '../gate/types.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
 import type { SlackNotifierConfig } from './notifier-config.js';
+import { requestPageUrl } from '../web/request-page-url.js';
 import { renderSlackMessage } from './slack-message.js';
 
 const SLACK_TIMEOUT_MS = 10_000;
@@ -25,6 +26,8 @@ export interface SlackNotifierOptions {
   readonly clock: Clock;
   /** Base URL of the Web API, e.g. https://slack.com/api/ (the default). */
   readonly apiUrl?: string;
+  /** `http.public_url` when the approval web page is served: messages then link to it. */
+  readonly publicUrl?: string;
 }
 
 /**
@@ -62,7 +65,7 @@ export class SlackNotifier implements Notifier {
 
   async deliver(event: NotifyEvent): Promise<void> {
     const { request } = event;
-    const message = renderSlackMessage(request, this.#o.clock.now());
+    const message = renderSlackMessage(request, this.#o.clock.now(), requestPageUrl(this.#o.publicUrl, request.id));
     const posted = this.#messages.get(request.id);
     if (posted) {
       await this.#client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: [...message.blocks] as never });

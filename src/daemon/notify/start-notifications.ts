@@ -6,6 +6,7 @@ import { formatPath } from '../config/config-path.js';
 import type { Config } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
 import { createHttpServer, type HttpServer } from '../http/http-server.js';
+import { mountApprovalPages } from '../web/approval-pages.js';
 import { EmailNotifier } from './email-notifier.js';
 import type { Notifier } from './notifier.js';
 import { validateNotifiersConfig } from './notifier-config.js';
@@ -22,7 +23,8 @@ export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 export const WEBHOOK_DECISIONS_PATH = '/webhook/decisions';
 
 export interface StartNotificationsOptions {
-  readonly config: Pick<Config, 'notifiers' | 'http' | 'groups'>;
+  /** `identity` only matters for the approval web page (`identity.approvers.web`). */
+  readonly config: Pick<Config, 'notifiers' | 'http' | 'groups'> & Partial<Pick<Config, 'identity'>>;
   readonly gate: AccessGate;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -54,6 +56,9 @@ export interface Notifications {
 export async function startNotifications(options: StartNotificationsOptions): Promise<Notifications> {
   const { config, gate, audit, clock, logger } = options;
   const entries = validateNotifiersConfig(config.notifiers);
+  // Notifications link to the web page only where it is actually served.
+  const publicUrl = config.identity?.approvers?.web !== undefined ? config.http?.publicUrl : undefined;
+  const linked = publicUrl !== undefined ? { publicUrl } : {};
   const notifiers: Notifier[] = [];
   const secrets: string[] = [];
   const senders: DecisionSender[] = [];
@@ -67,7 +72,7 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
       const signingSecret = await readSecretFile(entry.signingSecretFile, at('signing_secret_file'));
       secrets.push(token, signingSecret);
       const apiUrl = entry.apiUrl ?? options.slackApiUrl;
-      const notifier = new SlackNotifier({ name, config: entry, token, clock, ...(apiUrl !== undefined ? { apiUrl } : {}) });
+      const notifier = new SlackNotifier({ name, config: entry, token, clock, ...linked, ...(apiUrl !== undefined ? { apiUrl } : {}) });
       notifiers.push(notifier);
       slackEndpoints.push({ notifier, signingSecret, config: entry });
     } else if (entry.kind === 'webhook') {
@@ -78,15 +83,16 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
     } else {
       const password = entry.smtp.passwordFile !== undefined ? await readSecretFile(entry.smtp.passwordFile, at('smtp', 'password_file')) : undefined;
       if (password !== undefined) secrets.push(password);
-      notifiers.push(new EmailNotifier({ name, config: entry, clock, ...(password !== undefined ? { password } : {}) }));
+      notifiers.push(new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}) }));
     }
   }
   if (slackEndpoints.length > 1) {
     throw new ConfigError('notifiers', 'at most one slack notifier is supported (it owns /slack/interactions)');
   }
-  const needsHttp = slackEndpoints.length > 0 || senders.length > 0;
+  const webPages = config.identity?.approvers?.web !== undefined;
+  const needsHttp = slackEndpoints.length > 0 || senders.length > 0 || webPages;
   if (needsHttp && !config.http && !options.httpServer) {
-    throw new ConfigError('http', 'is required: Slack buttons and webhook decisions call back to jitgated over HTTP (set http.listen)');
+    throw new ConfigError('http', 'is required: Slack buttons, webhook decisions and the approval web page are served over HTTP (set http.listen)');
   }
 
   const hub = new NotifierHub({
@@ -130,11 +136,19 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
       server.route('POST', WEBHOOK_DECISIONS_PATH, createWebhookDecisionsHandler({ senders, gate, groups: config.groups, clock, logger }));
     }
   }
+  let pages: Awaited<ReturnType<typeof mountApprovalPages>>;
+  try {
+    pages = server ? await mountApprovalPages({ server, config, gate, audit, clock, logger }) : undefined;
+  } catch (err) {
+    await hub.close();
+    throw err;
+  }
   if (owned) {
     try {
       httpAddress = await owned.start();
     } catch (err) {
       await hub.close();
+      pages?.close();
       throw new ConfigError('http.listen', `cannot listen on ${config.http?.listen ?? ''}`, { cause: err });
     }
   }
@@ -143,6 +157,7 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
     ...(httpAddress !== undefined ? { httpAddress } : {}),
     async close() {
       await owned?.close();
+      pages?.close();
       await Promise.allSettled([...inflight]);
       await hub.close();
     },
