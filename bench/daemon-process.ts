@@ -8,7 +8,23 @@ import type { DaemonFiles } from './daemon-config.js';
 import { checkHealth } from './health-probe.js';
 import { elapsedMs } from './stats.js';
 
-const MAIN = fileURLToPath(new URL('../src/daemon/main.ts', import.meta.url));
+const SOURCE_MAIN = fileURLToPath(new URL('../src/daemon/main.ts', import.meta.url));
+/** What `npm run build` produces (tsconfig.build.json: outDir dist, rootDir the repository). */
+export const COMPILED_MAIN = fileURLToPath(new URL('../dist/src/daemon/main.js', import.meta.url));
+
+/**
+ * How the daemon runs: `dist` is how it is deployed (compiled JavaScript, `npm run build` first);
+ * `tsx` compiles the TypeScript sources at start-up, which dominates cold start.
+ */
+export type DaemonRuntime = 'dist' | 'tsx';
+
+function daemonArgs(runtime: DaemonRuntime, configFile: string): string[] {
+  if (runtime === 'dist') {
+    if (!existsSync(COMPILED_MAIN)) throw new Error(`${COMPILED_MAIN} is missing: run \`npm run build\` first`);
+    return [COMPILED_MAIN, '--config', configFile];
+  }
+  return ['--import', 'tsx', SOURCE_MAIN, '--config', configFile];
+}
 
 export interface DaemonProcess {
   readonly pid: number;
@@ -26,15 +42,16 @@ async function tail(file: string): Promise<string> {
 }
 
 /**
- * Starts jitgated as a child process (`node --import tsx src/daemon/main.ts --config F`), its log
- * going to `files.logFile`, and waits until its health check answers SERVING.
+ * Starts jitgated as a child process (`node dist/src/daemon/main.js --config F`, or the sources
+ * under tsx), its log going to `files.logFile`, and waits until its health check answers SERVING.
  */
-export async function startDaemonProcess(files: DaemonFiles, timeoutMs = 30_000): Promise<DaemonProcess> {
+export async function startDaemonProcess(files: DaemonFiles, runtime: DaemonRuntime, timeoutMs = 30_000): Promise<DaemonProcess> {
+  const args = daemonArgs(runtime, files.configFile);
   const log = await open(files.logFile, 'a');
   const started = process.hrtime.bigint();
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', files.configFile], { stdio: ['ignore', log.fd, log.fd] });
+    child = spawn(process.execPath, args, { stdio: ['ignore', log.fd, log.fd] });
   } finally {
     // The child holds its own copy of the descriptor.
     await log.close();

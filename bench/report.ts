@@ -24,6 +24,8 @@ export interface Machine {
 
 export interface Results {
   readonly command: string;
+  /** How the daemon ran: compiled (`dist`, as deployed) or the sources under `tsx`. */
+  readonly daemon: 'dist' | 'tsx';
   readonly mode: 'full' | 'quick';
   readonly startedAt: string;
   readonly durationSeconds: number;
@@ -64,7 +66,7 @@ export function renderTable(results: Results): string {
   const lines = [
     `jitgate bench (${results.mode}) — ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}`,
-    `command: ${results.command}`,
+    `command: ${results.command} (daemon: ${results.daemon === 'dist' ? 'compiled dist/' : 'sources under tsx'})`,
     '',
     '| figure | value | target | result |',
     '|---|---:|---:|:---:|',

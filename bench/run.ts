@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --out FILE]`: starts the Vault-compatible server (with PostgreSQL)
+ * `npm run bench [-- --quick] [-- --out FILE]`: builds (`npm run build`), then starts the Vault-compatible server (with PostgreSQL)
  * and jitgated as child processes and measures every figure of the brief's performance table,
  * with the direct-Vault baseline in the same run. Writes a table to stdout and JSON to
  * bench/results.json (or --out). `--quick` is a seconds-long smoke run of the same harness.
+ * `--daemon dist` (what `npm run bench` passes) runs the compiled daemon, as deployed; the default,
+ * `tsx`, runs the sources so a harness check needs no build and never measures a stale dist/.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JitgateClient } from '../src/client/index.js';
 import { BENCH_CONTEXT, RESOURCE, writeDaemonConfig } from './daemon-config.js';
-import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { startDaemonProcess, type DaemonProcess, type DaemonRuntime } from './daemon-process.js';
 import { measureAudit } from './measure-audit.js';
 import { measureDirect } from './measure-direct.js';
 import { measureGrants } from './measure-grants.js';
@@ -27,10 +29,13 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
+    daemon: { type: 'string', default: 'tsx' },
   },
   strict: true,
 });
 const quick = values.quick;
+if (values.daemon !== 'dist' && values.daemon !== 'tsx') throw new Error(`--daemon must be dist or tsx, not ${values.daemon}`);
+const runtime: DaemonRuntime = values.daemon;
 
 /** Sizes: the full run stays under 5 minutes on 2 cores; quick is a smoke test of the harness. */
 const plan = quick
@@ -47,7 +52,7 @@ async function freshDaemon(vault: BenchVault, root: string, name: string): Promi
   const dir = join(root, name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = await writeDaemonConfig(dir, vault, { maxPending: Math.max(20_000, plan.pending * 2) });
-  return { daemon: await startDaemonProcess(files), socket: files.socket };
+  return { daemon: await startDaemonProcess(files, runtime), socket: files.socket };
 }
 
 async function main(): Promise<Results> {
@@ -178,7 +183,8 @@ async function main(): Promise<Results> {
     await rm(root, { recursive: true, force: true });
   }
   return {
-    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    command: runtime === 'dist' ? `npm run bench${quick ? ' -- --quick' : ''}` : `node --import tsx bench/run.ts${quick ? ' --quick' : ''}`,
+    daemon: runtime,
     mode: quick ? 'quick' : 'full',
     startedAt: startedAt.toISOString(),
     durationSeconds: elapsedMs(runStart) / 1000,

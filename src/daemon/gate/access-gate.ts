@@ -39,6 +39,9 @@ export interface PolicyDecider {
 export type GateListener = (event: { readonly type: GateEventType; readonly request: RequestView }) => void;
 export type GateEventType = 'created' | 'approval' | 'escalated' | 'decided';
 
+/** How one revocation ended (metrics): `failed` leaves the grant to the sweeper and the TTL. */
+export type RevocationResult = 'revoked' | 'failed' | 'skipped';
+
 export interface AccessGateOptions {
   readonly config: Pick<Config, 'resources' | 'limits'>;
   readonly contexts: ContextResolver;
@@ -98,6 +101,7 @@ export class AccessGate implements Gate {
   readonly #grants = new Map<string, LiveGrant>();
   readonly #watchers = new Set<AsyncQueue<RequestView>>();
   readonly #listeners: GateListener[] = [];
+  readonly #revocationListeners: ((result: RevocationResult) => void)[] = [];
   #accepting = true;
   #sweepTimer: TimerHandle | undefined;
 
@@ -109,6 +113,11 @@ export class AccessGate implements Gate {
   /** Registers an observer of request changes (notifiers). */
   onChange(listener: GateListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Registers an observer of revocation outcomes (metrics). Must not throw or block. */
+  onRevocation(listener: (result: RevocationResult) => void): void {
+    this.#revocationListeners.push(listener);
   }
 
   get pendingCount(): number {
@@ -223,10 +232,10 @@ export class AccessGate implements Gate {
       expiresAt: decision.kind === 'require' ? now + decision.require.expiresAfterMs : 0,
       updatedAt: now,
     };
-    const log = this.#log.child({ requestId: request.id, resource: resource.name });
-
-    // Intent first: the request exists in audit and state before anything acts on it.
-    await this.#auditOrFail({
+    // Intent first: the request is in audit and state before anything acts on it. The append is
+    // issued, not awaited, so that it shares one fsync with the records that follow it; every path
+    // below awaits it before any effect (a Vault call, an approver being asked, a reply).
+    const created = this.#auditIssue({
       type: 'request.created',
       requestId: request.id,
       trust: context.trust,
@@ -244,10 +253,16 @@ export class AccessGate implements Gate {
     } catch (err) {
       throw new UnavailableError('state store unavailable', { cause: err });
     }
-    log.info({ decision: decision.kind, rule: decision.rule, trust: context.trust }, 'request received');
+    // One info line per grant is the budget (the 'granted' line); auto-approvals stay at debug here.
+    const level = decision.kind === 'auto-approve' ? 'debug' : 'info';
+    if (this.#log.isLevelEnabled(level)) {
+      this.#log[level]({ requestId: request.id, resource: resource.name, decision: decision.kind, rule: decision.rule, trust: context.trust }, 'request received');
+    }
 
     if (decision.kind === 'deny') {
-      await this.#auditSafe({ type: 'request.denied', requestId: request.id, trust: context.trust, reason: decision.reason });
+      const denied = this.#auditIssue({ type: 'request.denied', requestId: request.id, trust: context.trust, reason: decision.reason });
+      await this.#awaitAudit([created]);
+      await this.#settled([denied]);
       const view = this.#view(request, [], []);
       this.#emit('decided', view);
       yield { kind: 'denied', request: view, reason: decision.reason };
@@ -255,6 +270,7 @@ export class AccessGate implements Gate {
     }
 
     if (decision.kind === 'require') {
+      await this.#awaitAudit([created]);
       const entry = this.#registerPending(request, decision.require);
       const onAbort = (): void => {
         void this.#withLock(entry, () => this.#finishPending(entry, 'denied', 'cancelled by the requester'));
@@ -262,9 +278,9 @@ export class AccessGate implements Gate {
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) onAbort();
       try {
-        const created = this.#pendingView(entry);
-        this.#emit('created', created);
-        yield { kind: 'pending', request: created };
+        const createdView = this.#pendingView(entry);
+        this.#emit('created', createdView);
+        yield { kind: 'pending', request: createdView };
         for await (const outcome of entry.outcomes) {
           if (outcome.kind === 'progress') {
             yield { kind: 'pending', request: this.#pendingView(entry) };
@@ -279,12 +295,12 @@ export class AccessGate implements Gate {
       }
       if (entry.request.status !== 'approved') return;
       yield { kind: 'approved', request: this.#pendingView(entry) };
-      yield* this.#grant(entry.request, [...entry.approvals.values()], entry.approvers, signal, log);
+      yield* this.#grant(entry.request, [...entry.approvals.values()], entry.approvers, signal, []);
       return;
     }
 
-    await this.#auditOrFail({ type: 'request.approved', requestId: request.id, trust: context.trust, by: 'policy', rule: decision.rule });
-    yield* this.#grant(request, [], [], signal, log);
+    const approved = this.#auditIssue({ type: 'request.approved', requestId: request.id, trust: context.trust, by: 'policy', rule: decision.rule });
+    yield* this.#grant(request, [], [], signal, [created, approved]);
   }
 
   #effectiveTtl(resource: ResourceConfig, requested: number | undefined): { ms: number; clampedFrom?: number; deny?: string } {
@@ -523,12 +539,17 @@ export class AccessGate implements Gate {
 
   // ---------------------------------------------------------------- grants
 
+  /**
+   * Mints and hands out a grant. `prior` are audit appends already issued for this request
+   * (created, approved): they are awaited together with the mint intent, so one fsync makes all of
+   * them durable before Vault is called.
+   */
   async *#grant(
     request: StoredRequest,
     approvals: readonly ApprovalView[],
     approvers: readonly string[],
     signal: AbortSignal,
-    log: Logger,
+    prior: readonly Promise<void>[],
   ): AsyncGenerator<AccessUpdate> {
     const { store, audit, clock, broker } = this.#o;
     const resource = this.#o.config.resources[request.resource];
@@ -560,7 +581,9 @@ export class AccessGate implements Gate {
       updatedAt: now,
     };
     try {
-      await this.#auditOrFail({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
+      const intent = this.#auditIssue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
+      // Intent durable before the side effect: Vault is not called until this batch is on disk.
+      await this.#awaitAudit([...prior, intent]);
       await store.insertGrant(grant);
     } catch (err) {
       const reason = `cannot record the grant: ${errorMessage(err)}`;
@@ -569,6 +592,9 @@ export class AccessGate implements Gate {
       throw err instanceof UnavailableError ? err : new UnavailableError(reason, { cause: err });
     }
 
+    // Audit of the token's creation may complete alongside `grant.minted` (one fsync for both): the
+    // accessor itself is in state before the broker goes on, which is what start-up recovery needs.
+    let tokenCreated: Promise<void> | undefined;
     let minted;
     try {
       minted = await broker.mint(
@@ -577,15 +603,17 @@ export class AccessGate implements Gate {
         { jitgate_grant: grant.id, jitgate_request: request.id, repository: request.context.repository, sha: request.context.sha },
         async (accessor) => {
           grant = { ...grant, accessor };
+          if (!audit.healthy) throw new UnavailableError('audit log unavailable');
+          tokenCreated = this.#auditIssue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) });
           await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
-          await this.#auditOrFail({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) });
         },
       );
     } catch (err) {
       // The broker has already revoked whatever it created; record that nothing is live.
       const reason = errorMessage(err);
-      log.warn({ grantId: grant.id, reason }, 'mint failed');
+      this.#log.warn({ requestId: request.id, grantId: grant.id, reason }, 'mint failed');
       await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
+      if (tokenCreated) await this.#settled([tokenCreated]);
       await this.#auditSafe({ type: 'grant.mint.failed', requestId: request.id, grantId: grant.id, trust, reason });
       await deny(reason);
       await this.#auditSafe({ type: 'request.denied', requestId: request.id, trust, reason });
@@ -598,8 +626,7 @@ export class AccessGate implements Gate {
     const live: LiveGrant = { stored: grant, releaseToken, request, ended: new AsyncQueue<string>(4) };
     this.#grants.set(grant.id, live);
     try {
-      await store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt, updatedAt: clock.now() });
-      await this.#auditOrFail({
+      const mintedAudit = this.#auditIssue({
         type: 'grant.minted',
         requestId: request.id,
         grantId: grant.id,
@@ -609,9 +636,12 @@ export class AccessGate implements Gate {
         ttlMs: minted.ttlMs,
         expiresAt: new Date(expiresAt).toISOString(),
       });
+      await store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt, updatedAt: clock.now() });
       if (!(await store.transitionRequest(request.id, ['approved'], { status: 'granted', updatedAt: clock.now() }))) {
         throw new ConflictError('request left the approved state before the grant');
       }
+      // The grant is in state and audit before the credentials leave the daemon.
+      await this.#awaitAudit(tokenCreated ? [tokenCreated, mintedAudit] : [mintedAudit]);
     } catch (err) {
       // The grant is not on record: the credentials must not leave the daemon.
       await this.#revokeLive(live, 'grant could not be recorded');
@@ -619,7 +649,7 @@ export class AccessGate implements Gate {
       await deny(reason, 'approved');
       throw err instanceof UnavailableError ? err : new UnavailableError(reason, { cause: err });
     }
-    log.info({ grantId: grant.id, ttlMs: minted.ttlMs }, 'granted');
+    this.#log.info({ requestId: request.id, resource: resource.name, grantId: grant.id, ttlMs: minted.ttlMs }, 'granted');
 
     // The TTL is Vault's backstop; the timer just ends the stream and the record at the same moment.
     live.timer = clock.setTimeout(() => void this.#revokeLive(live, 'ttl elapsed'), minted.ttlMs);
@@ -662,15 +692,20 @@ export class AccessGate implements Gate {
   #revokeLive(live: LiveGrant, why: string): Promise<void> {
     live.revoking ??= (async () => {
       if (live.timer) this.#o.clock.clearTimeout(live.timer);
-      await this.#revokeStored(live.stored, why);
-      this.#grants.delete(live.stored.id);
       const status: RequestStatus = 'released';
+      // `request.released` rides in the same fsync as the revocation's result record.
+      await this.#revokeStored(live.stored, why, {
+        type: 'request.released',
+        requestId: live.request.id,
+        trust: live.request.context.trust,
+        reason: why,
+      });
+      this.#grants.delete(live.stored.id);
       await this.#o.store
         .transitionRequest(live.request.id, ['granted', 'approved'], { status, statusReason: why, updatedAt: this.#o.clock.now() })
         .catch((err: unknown) => {
           this.#log.error({ requestId: live.request.id, err: errorMessage(err) }, 'state update failed');
         });
-      await this.#auditSafe({ type: 'request.released', requestId: live.request.id, trust: live.request.context.trust, reason: why });
       const view = this.#view({ ...live.request, status, statusReason: why }, [], [], live.stored.id);
       this.#emit('decided', view);
       live.ended.push(why);
@@ -679,29 +714,46 @@ export class AccessGate implements Gate {
     return live.revoking;
   }
 
-  /** Intent, revoke, result. A failed revocation is kept for the sweeper; the TTL caps exposure. */
-  async #revokeStored(grant: StoredGrant, why: string): Promise<void> {
+  /**
+   * Intent, revoke, result. A failed revocation is kept for the sweeper; the TTL caps exposure.
+   * `then` is appended right after the result record and made durable with it.
+   */
+  async #revokeStored(grant: StoredGrant, why: string, then?: AuditEvent): Promise<void> {
     const { store, audit, broker, clock } = this.#o;
     const base = { requestId: grant.requestId, grantId: grant.id, reason: why };
+    const finish = async (result: AuditEvent): Promise<void> => {
+      const outcome: RevocationResult = result.type === 'grant.revoked' ? 'revoked' : result.type === 'grant.revoke.failed' ? 'failed' : 'skipped';
+      for (const listener of this.#revocationListeners) {
+        try {
+          listener(outcome);
+        } catch (err) {
+          this.#log.error({ err: errorMessage(err) }, 'revocation listener threw');
+        }
+      }
+      const appended = [this.#auditIssue(result)];
+      if (then) appended.push(this.#auditIssue(then));
+      await this.#settled(appended);
+    };
     if (!grant.accessor) {
       // Crashed between recording the intent and Vault answering: nothing to revoke by; the TTL ends it.
       await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
-      await this.#auditSafe({ type: 'grant.revoke.skipped', ...base, detail: 'no token was recorded; any token expires at its TTL' });
+      await finish({ type: 'grant.revoke.skipped', ...base, detail: 'no token was recorded; any token expires at its TTL' });
       return;
     }
-    await store.updateGrant(grant.id, { status: 'revoking', updatedAt: clock.now() }).catch(() => undefined);
     // Revocation is never blocked by a broken audit log: taking power away is always safe.
-    await this.#auditSafe({ type: 'grant.revoke.intent', ...base, accessorHmac: audit.hmac(grant.accessor) });
+    const intent = this.#auditIssue({ type: 'grant.revoke.intent', ...base, accessorHmac: audit.hmac(grant.accessor) });
+    await store.updateGrant(grant.id, { status: 'revoking', updatedAt: clock.now() }).catch(() => undefined);
+    await this.#settled([intent]);
     try {
       await broker.revoke(grant.accessor, grant.leaseIds);
     } catch (err) {
       this.#log.error({ grantId: grant.id, err: errorMessage(err) }, 'revocation failed; will retry, TTL caps exposure');
       await store.updateGrant(grant.id, { status: 'revoke_failed', updatedAt: clock.now() }).catch(() => undefined);
-      await this.#auditSafe({ type: 'grant.revoke.failed', ...base, error: errorMessage(err) });
+      await finish({ type: 'grant.revoke.failed', ...base, error: errorMessage(err) });
       return;
     }
     await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
-    await this.#auditSafe({ type: 'grant.revoked', ...base });
+    await finish({ type: 'grant.revoked', ...base });
   }
 
   // ---------------------------------------------------------------- queries
@@ -795,6 +847,43 @@ export class AccessGate implements Gate {
   }
 
   // ---------------------------------------------------------------- audit helpers
+
+  /**
+   * Starts an append without waiting for it. The writer chains records in call order and commits
+   * everything queued in one write+fsync, so appends issued back to back share one fsync. The
+   * returned promise is already marked handled (a caller that bails out early leaves no unhandled
+   * rejection); whoever depends on the record must await it via #awaitAudit or #settled.
+   */
+  #auditIssue(event: AuditEvent): Promise<void> {
+    let appended: Promise<void>;
+    try {
+      appended = this.#o.audit.append(event);
+    } catch (err) {
+      appended = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    appended.catch(() => undefined);
+    return appended;
+  }
+
+  /** Waits for issued appends; any failure is an UnavailableError (the operation must stop). */
+  async #awaitAudit(appends: readonly Promise<void>[]): Promise<void> {
+    try {
+      await Promise.all(appends);
+    } catch (err) {
+      throw new UnavailableError('audit log unavailable', { cause: err });
+    }
+  }
+
+  /** Waits for issued appends; a failure is logged (health already says NOT_SERVING) and returns false. */
+  async #settled(appends: readonly Promise<void>[]): Promise<boolean> {
+    try {
+      await Promise.all(appends);
+      return true;
+    } catch (err) {
+      this.#log.error({ err: errorMessage(err) }, 'audit append failed');
+      return false;
+    }
+  }
 
   /** Appends or throws UnavailableError: used where a missing record must stop the operation. */
   async #auditOrFail(event: AuditEvent): Promise<void> {

@@ -70,7 +70,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
   new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
 
   let rpcSeq = 0;
-  const callLogger = (method: string): Logger => options.logger.child({ rpc: ++rpcSeq, method });
+  /** A call's child logger is made on first use: most calls never log, and a pino child per call is not free. */
+  const callLog = (method: string): { readonly log: Logger } => {
+    const rpc = ++rpcSeq;
+    let log: Logger | undefined;
+    return {
+      get log(): Logger {
+        return (log ??= options.logger.child({ rpc, method }));
+      },
+    };
+  };
   // Streams still open at the shutdown deadline are aborted so their gate work is cancelled, not abandoned.
   const openStreams = new Set<AbortController>();
   const watchStreams = new Set<AbortController>();
@@ -81,7 +90,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     fn: (request: Req, ctx: CallContext) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      const log = callLogger(method);
+      const logs = callLog(method);
       const controller = new AbortController();
       let done = false;
       let timer: TimerHandle | undefined;
@@ -99,20 +108,20 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
       if (call.getDeadline() === Infinity) {
         timer = clock.setTimeout(() => {
           controller.abort();
-          log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
+          logs.log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
           finish({ name: 'Error', message: 'deadline exceeded', code: grpc.status.DEADLINE_EXCEEDED, details: 'deadline exceeded' });
         }, limits.defaultRpcDeadlineMs);
         timer.unref();
       }
       (async () => {
         checkMetadataSize(call.metadata, limits.maxMetadataBytes);
-        return fn(call.request, { log, metadata: call.metadata, signal: controller.signal });
+        return fn(call.request, { get log() { return logs.log; }, metadata: call.metadata, signal: controller.signal });
       })().then(
         (value) => {
           finish(null, value);
         },
         (err: unknown) => {
-          logFailure(log, err);
+          logFailure(logs.log, err);
           finish(toServiceError(err));
         },
       );
@@ -125,7 +134,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     fn: (request: Req, ctx: CallContext, write: (message: Res) => void) => Promise<void>,
   ): grpc.handleServerStreamingCall<Req, Res> {
     return (call) => {
-      const log = callLogger(method);
+      const logs = callLog(method);
       const controller = new AbortController();
       registry.add(controller);
       const gone = (): void => {
@@ -139,16 +148,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
       };
       (async () => {
         checkMetadataSize(call.metadata, limits.maxMetadataBytes);
-        await fn(call.request, { log, metadata: call.metadata, signal: controller.signal }, write);
+        await fn(call.request, { get log() { return logs.log; }, metadata: call.metadata, signal: controller.signal }, write);
       })()
         .then(
           () => {
             if (!controller.signal.aborted) call.end();
-            else log.info('stream ended by the client');
+            else logs.log.debug('stream ended by the client');
           },
           (err: unknown) => {
             if (controller.signal.aborted && !call.writable) return;
-            logFailure(log, err);
+            logFailure(logs.log, err);
             call.emit('error', toServiceError(err));
           },
         )
@@ -164,14 +173,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
       openStreams,
       async (request, ctx, write) => {
         const input = toAccessInput(request);
-        let log = ctx.log.child({ resource: input.resource });
-        let first = true;
+        // Per-update lines are debug: the gate logs one info line per grant, and that is the budget.
+        const debug = options.logger.isLevelEnabled('debug');
         for await (const update of gate.requestAccess(input, ctx.signal)) {
-          if (first) {
-            log = log.child({ requestId: update.request.id });
-            first = false;
-          }
-          log.info({ state: update.kind }, 'access update');
+          if (debug) ctx.log.debug({ resource: input.resource, requestId: update.request.id, state: update.kind }, 'access update');
           write(toWireUpdate(update));
           if (ctx.signal.aborted) break;
         }
@@ -180,7 +185,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     Release: unary('Release', async (request, { log }) => {
       const { grantId, releaseToken } = checkRelease(request.grantId, request.releaseToken);
       await gate.release(grantId, releaseToken);
-      log.info({ grantId }, 'grant released');
+      log.debug({ grantId }, 'grant released');
       return {};
     }),
   };

@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../common/clock.js';
@@ -46,8 +47,6 @@ interface Statements {
   listGrants: Database.Statement<[string], GrantRow>;
   rememberTokenId: Database.Statement<[Bind]>;
   purgeTokenIds: Database.Statement<[Bind]>;
-  syncFull: Database.Statement<[]>;
-  syncNormal: Database.Statement<[]>;
 }
 
 /**
@@ -72,7 +71,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStateStore {
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     migrateSqlite(db, path);
-    return new SqliteStateStore(db, options.clock ?? systemClock);
+    return new SqliteStateStore(db, options.clock ?? systemClock, path === ':memory:' ? null : `${path}-wal`);
   } catch (err) {
     db?.close();
     if (err instanceof JitgateError) throw err;
@@ -85,25 +84,39 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStateStore {
  * work at call time and returns a settled promise: two calls never interleave inside a statement,
  * and the compare-and-set in `transitionRequest` is a single UPDATE.
  *
- * Durability: the connection runs `synchronous = NORMAL` (in WAL mode: durable across a process
- * crash, not across power loss) and switches to FULL (fsync the WAL before returning) for the two
- * writes that must survive power loss too: a grant row that records a Vault token accessor (without
- * it the restart sweep cannot revoke a token that may be live) and a token id (losing it reopens a
- * replay). One WAL fsync also makes every earlier commit durable, so the grant's request is safe
- * with it. Everything else may lose its last moments on power loss and still fails closed: a lost
- * approval must be given again, a lost pending request is gone, a lost "revoked" mark only makes
- * the sweep revoke again, and leases die with the token they were read under.
+ * Durability (the trade-off, chosen for throughput): every write runs at `synchronous = NORMAL` in WAL
+ * mode. A commit is then in the WAL file (the OS page cache) when the call returns, so it survives
+ * a crash or SIGKILL of the daemon: that is the case the start-up sweep relies on (a grant row with
+ * its Vault accessor is there to revoke). It is not fsynced, so a power loss or kernel crash can
+ * lose the last moments of commits; an fsync per grant used to block the event loop (better-sqlite3
+ * is synchronous) for ~13% of the daemon's time. On power loss a lost accessor means the restart
+ * sweep cannot revoke that token: it dies at its TTL (seconds, never above the resource's max_ttl),
+ * and its leases with it. The audit log (fsynced, group-committed) still holds the grant's record.
+ * A lost pending request, approval or "revoked" mark fails closed (asked again, revoked again).
+ *
+ * The one exception is a token id (`rememberTokenId`): losing it would reopen a replay. Its promise
+ * resolves only after an fdatasync of the WAL file, done on the libuv thread pool (the loop keeps
+ * running) and shared by every caller waiting at the time. Checkpoints need no help: in NORMAL
+ * mode SQLite syncs the WAL before and the database after each one.
  */
 export class SqliteStateStore implements StateStore {
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #sql: Statements;
+  readonly #walFile: string | null;
   #lastPurge = Number.NEGATIVE_INFINITY;
+  #wal: Promise<FileHandle> | undefined;
+  #syncing: Promise<void> | undefined;
+  #nextSync: Promise<void> | undefined;
 
-  /** Use `openSqliteStore`; this expects an opened, migrated connection. */
-  constructor(db: Database.Database, clock: Clock) {
+  /**
+   * Use `openSqliteStore`; this expects an opened, migrated connection. `walFile` is the database's
+   * `-wal` file, fsynced for writes that must survive power loss; null (`:memory:`) skips that.
+   */
+  constructor(db: Database.Database, clock: Clock, walFile: string | null = null) {
     this.#db = db;
     this.#clock = clock;
+    this.#walFile = walFile;
     this.#sql = {
       insertRequest: db.prepare<[Bind]>(`
         INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
@@ -150,8 +163,6 @@ export class SqliteStateStore implements StateStore {
       purgeTokenIds: db.prepare<[Bind]>(`
         DELETE FROM token_ids WHERE rowid IN
           (SELECT rowid FROM token_ids WHERE expires_at <= @now LIMIT @limit)`),
-      syncFull: db.prepare<[]>('PRAGMA synchronous = FULL'),
-      syncNormal: db.prepare<[]>('PRAGMA synchronous = NORMAL'),
     };
   }
 
@@ -236,8 +247,7 @@ export class SqliteStateStore implements StateStore {
 
   insertGrant(grant: StoredGrant): Promise<void> {
     return this.#run('insert grant', () => {
-      this.#write(grant.accessor !== null, () =>
-        this.#sql.insertGrant.run({
+      this.#sql.insertGrant.run({
           id: grant.id,
           requestId: grant.requestId,
           resource: grant.resource,
@@ -247,8 +257,7 @@ export class SqliteStateStore implements StateStore {
           createdAt: checkInteger('createdAt', grant.createdAt),
           expiresAt: checkInteger('expiresAt', grant.expiresAt),
           updatedAt: checkInteger('updatedAt', grant.updatedAt),
-        }),
-      );
+        });
     });
   }
 
@@ -257,8 +266,7 @@ export class SqliteStateStore implements StateStore {
     patch: Partial<Pick<StoredGrant, 'accessor' | 'leaseIds' | 'status' | 'expiresAt'>> & { readonly updatedAt: number },
   ): Promise<void> {
     return this.#run('update grant', () => {
-      const result = this.#write(typeof patch.accessor === 'string', () =>
-        this.#sql.updateGrant.run({
+      const result = this.#sql.updateGrant.run({
           id,
           setAccessor: patch.accessor === undefined ? 0 : 1,
           accessor: patch.accessor ?? null,
@@ -266,8 +274,7 @@ export class SqliteStateStore implements StateStore {
           status: patch.status ?? null,
           expiresAt: patch.expiresAt === undefined ? null : checkInteger('expiresAt', patch.expiresAt),
           updatedAt: checkInteger('updatedAt', patch.updatedAt),
-        }),
-      );
+        });
       if (result.changes !== 1) throw new NotFoundError(`grant ${id} not found`);
     });
   }
@@ -284,19 +291,64 @@ export class SqliteStateStore implements StateStore {
   }
 
   rememberTokenId(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
-    return this.#run('remember token id', () => {
+    const recorded = this.#run('remember token id', () => {
       checkInteger('expiresAt', expiresAt);
       checkInteger('now', now);
       this.#purgeExpiredTokenIds(now);
-      const result = this.#write(true, () => this.#sql.rememberTokenId.run({ issuer, jti, expiresAt, now }));
+      const result = this.#sql.rememberTokenId.run({ issuer, jti, expiresAt, now });
       return result.changes === 1;
+    });
+    return recorded.then(async (fresh) => {
+      if (fresh) await this.#durable();
+      return fresh;
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#syncing, this.#nextSync]);
+    const wal = this.#wal;
+    this.#wal = undefined;
+    if (wal) await wal.then((handle) => handle.close()).catch(() => undefined);
     return this.#run('close', () => {
       if (this.#db.open) this.#db.close();
     });
+  }
+
+  /**
+   * Resolves once every commit made before the call is on disk: an fdatasync of the WAL file on
+   * the thread pool. A sync already running may have started before the caller's commit, so
+   * callers arriving meanwhile share the one after it (group commit).
+   */
+  #durable(): Promise<void> {
+    if (this.#walFile === null) return Promise.resolve();
+    const walFile = this.#walFile;
+    if (!this.#syncing) {
+      this.#syncing = this.#syncWal(walFile).finally(() => {
+        this.#syncing = undefined;
+      });
+      return this.#syncing;
+    }
+    this.#nextSync ??= this.#syncing
+      .catch(() => undefined)
+      .then(() => {
+        this.#nextSync = undefined;
+        return this.#durable();
+      });
+    return this.#nextSync;
+  }
+
+  async #syncWal(walFile: string): Promise<void> {
+    try {
+      this.#wal ??= open(walFile, 'r');
+      const handle = await this.#wal;
+      await handle.datasync();
+    } catch (err) {
+      // Reopen next time: the handle may be what failed. Closing it is best effort.
+      const wal = this.#wal;
+      this.#wal = undefined;
+      void wal?.then((handle) => handle.close()).catch(() => undefined);
+      throw new UnavailableError(`state store: syncing ${walFile} failed: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   /** Keeps the replay cache bounded without a timer: a bounded batch, at most once per interval. */
@@ -306,17 +358,6 @@ export class SqliteStateStore implements StateStore {
     const { changes } = this.#sql.purgeTokenIds.run({ now, limit: PURGE_BATCH });
     // A full batch means more are waiting: leave the interval open so the next call continues.
     if (changes < PURGE_BATCH) this.#lastPurge = mono;
-  }
-
-  /** Runs `write`, with an fsync of the WAL before returning when `durable`. */
-  #write<T>(durable: boolean, write: () => T): T {
-    if (!durable) return write();
-    this.#sql.syncFull.run();
-    try {
-      return write();
-    } finally {
-      this.#sql.syncNormal.run();
-    }
   }
 
   #run<T>(operation: string, work: () => T): Promise<T> {
