@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock, type Clock } from '../common/clock.js';
-import { errorMessage } from '../common/errors.js';
+import { ConfigError, errorMessage } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { openFileAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
@@ -8,6 +8,8 @@ import type { Config } from './config/types.js';
 import { AccessGate } from './gate/access-gate.js';
 import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
+import { createHttpServer } from './http/http-server.js';
+import { createMetrics } from './metrics.js';
 import { createApproverResolver } from './identity/approver-resolver.js';
 import { createIdpApproverResolver } from './identity/idp-approver-resolver.js';
 import { createContextResolver, createOidcContextResolver } from './identity/oidc-context-resolver.js';
@@ -91,7 +93,27 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
 
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
   await gate.recover();
-  const notifications = await startNotifications({ config, gate, audit, clock, logger });
+  let stopping: Promise<void> | undefined;
+  const metrics = createMetrics(gate, audit);
+  // One HTTP listener (when configured) for metrics, health, Slack/webhook callbacks and the approval page.
+  const http = config.http ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
+  http?.route('GET', '/metrics', async () => ({
+    status: 200,
+    headers: { 'content-type': metrics.registry.contentType },
+    body: await metrics.render(),
+  }));
+  http?.route('GET', '/healthz', () =>
+    audit.healthy && !stopping ? { status: 200, body: 'SERVING\n' } : { status: 503, body: 'NOT_SERVING\n' },
+  );
+  const notifications = await startNotifications({ config, gate, audit, clock, logger, ...(http ? { httpServer: http } : {}) });
+  let httpAddress: string | undefined;
+  if (http && config.http) {
+    try {
+      httpAddress = await http.start();
+    } catch (err) {
+      throw new ConfigError('http.listen', `cannot listen on ${config.http.listen}`, { cause: err });
+    }
+  }
 
   const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock });
   await grpc.start();
@@ -100,9 +122,8 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
     log.error({ err: errorMessage(err) }, 'audit log failed: no new grants; health NOT_SERVING');
     grpc.setServing(false);
   });
-  log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address, http: notifications.httpAddress }, 'jitgated serving');
+  log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address, http: httpAddress }, 'jitgated serving');
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping');
@@ -110,6 +131,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
       await gate.shutdown();
       await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
       await notifications.close();
+      await http?.close();
       oidc?.close();
       idp?.close();
       await broker.close();

@@ -51,7 +51,7 @@ describe('end to end: jitgated + jitgate', () => {
 
   before(async () => {
     env = await startVaultWithDatabase();
-    daemon = await DaemonProcess.start({ vaultEnv: env, policies: POLICIES });
+    daemon = await DaemonProcess.start({ vaultEnv: env, policies: POLICIES, extraConfig: 'http: { listen: "127.0.0.1:0" }' });
     out = await mkdtemp(join(tmpdir(), 'jitgate-step-'));
   });
   after(async () => {
@@ -229,6 +229,31 @@ describe('end to end: jitgated + jitgate', () => {
     const sb = await secretsOf(b);
     assert.ok(sa.VAULT_TOKEN && sb.PGUSER);
     assert.equal(await roleExists(env, sb.PGUSER), false);
+  });
+
+  it('17: a revocation Vault keeps failing is retried, then alerted in logs and metrics; health and metrics are served over HTTP', async () => {
+    const [, address] = daemon.logs.match(/"http":"([^"]+)"/) ?? [];
+    assert.ok(address, 'the daemon logs its HTTP address');
+    const health = await fetch(`http://${address}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'SERVING\n');
+
+    const dir = await stepDir('revoke-fails');
+    env.vault.faults.fail('auth/token/revoke-accessor', 500);
+    try {
+      const result = await cli(['run', '--resource', 'demo-token', ...CONTEXT, '--', process.execPath, STEP], stepEnv(dir));
+      assert.equal(result.code, 0, result.stderr);
+      await secretsOf(dir);
+    } finally {
+      env.vault.faults.clear();
+    }
+    const text = await (await fetch(`http://${address}/metrics`)).text();
+    assert.match(text, /jitgate_revocations_total\{result="failed"\} 1/);
+    assert.match(text, /jitgate_request_outcomes_total\{outcome="granted",resource="demo-token"\} \d+/);
+    assert.match(text, /jitgate_audit_healthy 1/);
+    assert.match(daemon.logs, /"level":50[^\n]*revocation failed/);
+    const failed = (await daemon.grants()).filter((g) => g.status === 'revoke_failed');
+    assert.equal(failed.length, 1, 'kept for the sweeper; the TTL caps exposure meanwhile');
   });
 
   it('5: kill -9 of the daemon with a live grant; on restart the grant is revoked and both facts are audited', async () => {
