@@ -4,29 +4,13 @@ import type { Context__Output } from '../generated/jitgate/v1/Context.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
 import type { State__Output } from '../generated/jitgate/v1/State.js';
 import { JitgateError } from '../common/errors.js';
+import { stateToStatus } from '../common/wire-state.js';
 import type { RequestInfo } from './types.js';
 
-const STATE_TO_STATUS: Readonly<Record<State__Output, RequestStatus | undefined>> = {
-  STATE_UNSPECIFIED: undefined,
-  PENDING: 'pending',
-  APPROVED: 'approved',
-  GRANTED: 'granted',
-  RELEASED: 'released',
-  DENIED: 'denied',
-  EXPIRED: 'expired',
-};
-
-export const STATUS_TO_STATE: Readonly<Record<RequestStatus, State__Output>> = {
-  pending: 'PENDING',
-  approved: 'APPROVED',
-  granted: 'GRANTED',
-  released: 'RELEASED',
-  denied: 'DENIED',
-  expired: 'EXPIRED',
-};
+export { STATUS_TO_STATE } from '../common/wire-state.js';
 
 export function toStatus(state: State__Output): RequestStatus {
-  const status = STATE_TO_STATUS[state];
+  const status = stateToStatus(state);
   if (!status) throw new JitgateError(`jitgated sent an unknown state ${state}`);
   return status;
 }

@@ -1,18 +1,9 @@
 import type { RequestContext } from '../../common/context.js';
-import type { AccessUpdate, RequestStatus, RequestView } from '../gate/types.js';
+import { STATUS_TO_STATE } from '../../common/wire-state.js';
+import type { AccessUpdate, RequestView } from '../gate/types.js';
 import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v1/AccessUpdate.js';
 import type { Context } from '../../generated/jitgate/v1/Context.js';
 import type { Request } from '../../generated/jitgate/v1/Request.js';
-import type { State__Output } from '../../generated/jitgate/v1/State.js';
-
-export const STATUS_TO_STATE: Readonly<Record<RequestStatus, State__Output>> = {
-  pending: 'PENDING',
-  approved: 'APPROVED',
-  granted: 'GRANTED',
-  released: 'RELEASED',
-  denied: 'DENIED',
-  expired: 'EXPIRED',
-};
 
 function toWireContext(c: RequestContext): Context {
   return {

@@ -1,3 +1,4 @@
+import { stateToStatus } from '../../common/wire-state.js';
 import { parseDuration } from '../../common/duration.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import type { AccessInput, RequestStatus } from '../gate/types.js';
@@ -69,18 +70,9 @@ export function checkDenyReason(value: string): string {
   return required('reason', value, MAX_REASON_CHARS);
 }
 
-const STATE_TO_STATUS: Readonly<Partial<Record<State__Output, RequestStatus>>> = {
-  PENDING: 'pending',
-  APPROVED: 'approved',
-  GRANTED: 'granted',
-  RELEASED: 'released',
-  DENIED: 'denied',
-  EXPIRED: 'expired',
-};
-
 export function toStatuses(states: readonly State__Output[]): RequestStatus[] {
   return states.map((state, i) => {
-    const status = STATE_TO_STATUS[state];
+    const status = stateToStatus(state);
     if (!status) throw new InvalidArgumentError(`statuses[${i}]`, `unknown state ${state}`);
     return status;
   });
