@@ -18,12 +18,12 @@ export const COMPILED_MAIN = fileURLToPath(new URL('../dist/src/daemon/main.js',
  */
 export type DaemonRuntime = 'dist' | 'tsx';
 
-function daemonArgs(runtime: DaemonRuntime, configFile: string): string[] {
+function daemonArgs(runtime: DaemonRuntime, configFile: string, nodeArgs: readonly string[]): string[] {
   if (runtime === 'dist') {
     if (!existsSync(COMPILED_MAIN)) throw new Error(`${COMPILED_MAIN} is missing: run \`npm run build\` first`);
-    return [COMPILED_MAIN, '--config', configFile];
+    return [...nodeArgs, COMPILED_MAIN, '--config', configFile];
   }
-  return ['--import', 'tsx', SOURCE_MAIN, '--config', configFile];
+  return [...nodeArgs, '--import', 'tsx', SOURCE_MAIN, '--config', configFile];
 }
 
 export interface DaemonProcess {
@@ -45,8 +45,14 @@ async function tail(file: string): Promise<string> {
  * Starts jitgated as a child process (`node dist/src/daemon/main.js --config F`, or the sources
  * under tsx), its log going to `files.logFile`, and waits until its health check answers SERVING.
  */
-export async function startDaemonProcess(files: DaemonFiles, runtime: DaemonRuntime, timeoutMs = 30_000): Promise<DaemonProcess> {
-  const args = daemonArgs(runtime, files.configFile);
+export async function startDaemonProcess(
+  files: DaemonFiles,
+  runtime: DaemonRuntime,
+  timeoutMs = 30_000,
+  /** Extra Node flags for profiling (`--cpu-prof`, `--heapsnapshot-signal=SIGUSR2`). */
+  nodeArgs: readonly string[] = [],
+): Promise<DaemonProcess> {
+  const args = daemonArgs(runtime, files.configFile, nodeArgs);
   const log = await open(files.logFile, 'a');
   const started = process.hrtime.bigint();
   let child: ChildProcess;

@@ -9,15 +9,14 @@ import { AccessGate } from './gate/access-gate.js';
 import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
 import { createHttpServer } from './http/http-server.js';
-import { createMetrics } from './metrics.js';
 import { createApproverResolver } from './identity/approver-resolver.js';
-import { createIdpApproverResolver } from './identity/idp-approver-resolver.js';
-import { createContextResolver, createOidcContextResolver } from './identity/oidc-context-resolver.js';
+import { createContextResolver } from './identity/context-resolver.js';
 import { startNotifications } from './notify/start-notifications.js';
 import { PolicyEngine } from './policy/index.js';
 import { openStateStore } from './state/open-state-store.js';
 import type { StateStore } from './state/store.js';
 import type { Broker } from './vault/broker.js';
+import { deferAuthentication } from './vault/deferred-auth-broker.js';
 import { createVaultBroker } from './vault/vault-broker.js';
 import { createVaultClient } from './vault/vault-client.js';
 
@@ -39,8 +38,9 @@ export interface Daemon {
 
 /**
  * Assembles and starts jitgated from a validated config. Start-up order matters: the audit log
- * and state open first (nothing may happen unrecorded), then Vault auth, then orphan recovery,
- * and only then does the socket accept requests.
+ * and state open first (nothing may happen unrecorded), then orphan recovery (which logs in to
+ * Vault first if it has anything to revoke), and only then does the socket accept requests. The
+ * Vault login otherwise starts right after SERVING, and every Vault call waits for it.
  */
 export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
@@ -65,25 +65,30 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
   });
   const store = await openStateStore(config.state, { clock, logger });
 
-  let broker: Broker & { authenticate?(): Promise<void> };
+  let vaultBroker: Broker & { authenticate?(): Promise<void> };
   if (deps.broker) {
-    broker = deps.broker;
+    vaultBroker = deps.broker;
   } else {
     const caPem = config.vault.caFile ? await readFile(config.vault.caFile, 'utf8') : undefined;
     const client = createVaultClient({ address: config.vault.address, timeoutMs: config.vault.timeoutMs, ...(caPem ? { caPem } : {}) });
-    broker = createVaultBroker({ client, config: config.vault, clock, logger });
+    vaultBroker = createVaultBroker({ client, config: config.vault, clock, logger });
   }
-  try {
-    await broker.authenticate?.();
-  } catch (err) {
-    // Keep serving: mints fail closed (UNAVAILABLE) until Vault answers, and the sweeper retries revocations.
+  // Keep serving if the login fails: mints fail closed (UNAVAILABLE) until Vault answers, and the
+  // sweeper retries revocations. The login itself runs on the first Vault call or right after
+  // SERVING, not before it: recovery with orphans still waits for it.
+  const broker = deferAuthentication(vaultBroker, (err) => {
     log.error({ err: errorMessage(err) }, 'vault authentication failed; grants will be refused until it works');
-  }
+  });
 
-  const oidc = config.identity.ci.length > 0 ? createOidcContextResolver({ issuers: config.identity.ci, store, clock, logger }) : undefined;
+  // OIDC verification (jose), metrics (prom-client), notifiers and the PostgreSQL driver are
+  // imported only when the config uses them: module loading dominates cold start.
+  const oidc =
+    config.identity.ci.length > 0
+      ? (await import('./identity/oidc-context-resolver.js')).createOidcContextResolver({ issuers: config.identity.ci, store, clock, logger })
+      : undefined;
   const contexts: ContextResolver = createContextResolver({ local: config.identity.localContext, ...(oidc ? { oidc } : {}) });
   const idp = config.identity.approvers
-    ? createIdpApproverResolver({ config: config.identity.approvers, groups: config.groups, clock, logger })
+    ? (await import('./identity/idp-approver-resolver.js')).createIdpApproverResolver({ config: config.identity.approvers, groups: config.groups, clock, logger })
     : undefined;
   const approvers: ApproverResolver = createApproverResolver({
     local: config.identity.localApprovers,
@@ -94,10 +99,10 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
   await gate.recover();
   let stopping: Promise<void> | undefined;
-  const metrics = createMetrics(gate, audit);
   // One HTTP listener (when configured) for metrics, health, Slack/webhook callbacks and the approval page.
   const http = config.http ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
-  http?.route('GET', '/metrics', async () => ({
+  const metrics = http ? (await import('./metrics.js')).createMetrics(gate, audit) : undefined;
+  if (http && metrics) http.route('GET', '/metrics', async () => ({
     status: 200,
     headers: { 'content-type': metrics.registry.contentType },
     body: await metrics.render(),
@@ -115,13 +120,20 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
     }
   }
 
-  const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock });
+  const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock, deferReflection: true });
   await grpc.start();
   grpc.setServing(audit.healthy);
   audit.onUnhealthy((err) => {
     log.error({ err: errorMessage(err) }, 'audit log failed: no new grants; health NOT_SERVING');
     grpc.setServing(false);
   });
+  // Not needed to serve safely, so after SERVING: the Vault login and the reflection service.
+  void broker.authenticate();
+  try {
+    await grpc.addReflection();
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'grpc reflection unavailable');
+  }
   log.info({ socket: config.listen.socket, tcp: config.listen.tcp?.address, http: httpAddress }, 'jitgated serving');
 
   const stop = (): Promise<void> => {

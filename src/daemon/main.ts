@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { ConfigError, errorMessage } from '../common/errors.js';
 import { loadConfig } from './config/load-config.js';
 import { startDaemon } from './daemon.js';
@@ -52,30 +50,54 @@ async function serve(configPath: string): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-await yargs(hideBin(process.argv))
-  .scriptName('jitgated')
-  .usage('$0 --config FILE\n$0 check-config FILE')
-  .command(
-    'check-config <file>',
-    'validate a config file and exit',
-    (y) => y.positional('file', { type: 'string', demandOption: true }),
-    async (argv) => {
-      await load(argv.file);
-      process.stdout.write(`${argv.file}: ok\n`);
-    },
-  )
-  .command(
-    '$0',
-    'run the daemon',
-    (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'path to the YAML config' }),
-    async (argv) => {
-      await serve(argv.config);
-    },
-  )
-  .strict()
-  .fail((msg, err) => {
-    process.stderr.write(`jitgated: ${msg || errorMessage(err)}\n`);
-    process.exit(EX_USAGE);
-  })
-  .help()
-  .parseAsync();
+/**
+ * `--config FILE` (or `-c FILE`, `--config=FILE`) alone is how the service unit starts us: it is
+ * parsed here so that a cold start does not pay for loading yargs. Anything else (check-config,
+ * --help, a typo) goes through yargs, which owns usage and error messages.
+ */
+function fastConfigPath(args: readonly string[]): string | undefined {
+  const [first, second] = args;
+  if (first === undefined) return undefined;
+  if (args.length === 1) {
+    const m = /^--config=(.+)$/.exec(first);
+    return m?.[1];
+  }
+  if (args.length === 2 && (first === '--config' || first === '-c') && second !== undefined && !second.startsWith('-')) return second;
+  return undefined;
+}
+
+async function parseWithYargs(args: string[]): Promise<void> {
+  const { default: yargs } = await import('yargs');
+  await yargs(args)
+    .scriptName('jitgated')
+    .usage('$0 --config FILE\n$0 check-config FILE')
+    .command(
+      'check-config <file>',
+      'validate a config file and exit',
+      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      async (argv) => {
+        await load(argv.file);
+        process.stdout.write(`${argv.file}: ok\n`);
+      },
+    )
+    .command(
+      '$0',
+      'run the daemon',
+      (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'path to the YAML config' }),
+      async (argv) => {
+        await serve(argv.config);
+      },
+    )
+    .strict()
+    .fail((msg, err) => {
+      process.stderr.write(`jitgated: ${msg || errorMessage(err)}\n`);
+      process.exit(EX_USAGE);
+    })
+    .help()
+    .parseAsync();
+}
+
+const args = process.argv.slice(2);
+const fast = fastConfigPath(args);
+if (fast !== undefined) await serve(fast);
+else await parseWithYargs(args);

@@ -18,6 +18,7 @@ import type { Logger } from '../../common/logger.js';
 import type { AuditEvent, AuditLog } from '../audit/types.js';
 import type { Config, RequireSpec, ResourceConfig } from '../config/types.js';
 import { approverAllowed, type PolicyDecision } from '../policy/index.js';
+import { DeadlineQueue, type Deadlined } from './deadline-queue.js';
 import type { Broker } from '../vault/broker.js';
 import type { StateStore, StoredApproval, StoredGrant, StoredRequest } from '../state/store.js';
 import type {
@@ -59,14 +60,21 @@ type Outcome =
   | { readonly kind: 'denied' | 'expired'; readonly reason: string }
   | { readonly kind: 'progress' };
 
-interface PendingEntry {
+/**
+ * One per pending request, and there may be tens of thousands: fields that most requests never use
+ * (approvals, escalation timers) are created on first use, and expiry is a slot in one shared
+ * DeadlineQueue rather than a timer of its own.
+ */
+interface PendingEntry extends Deadlined {
   request: StoredRequest;
   readonly require: RequireSpec;
-  approvers: string[];
-  readonly approvals: Map<string, ApprovalView>;
+  /** The rule's own list until an escalation replaces it (copy on write: most never escalate). */
+  approvers: readonly string[];
+  approvals?: Map<string, ApprovalView>;
   /** Groups of each approver at the time they approved, for `every_group` quorums. */
-  readonly groups: Map<string, readonly string[]>;
-  readonly timers: TimerHandle[];
+  groups?: Map<string, readonly string[]>;
+  /** Escalation timers, when the rule escalates. */
+  escalations?: TimerHandle[];
   /** Monotonic deadline. */
   readonly deadline: number;
   readonly outcomes: AsyncQueue<Outcome>;
@@ -85,6 +93,15 @@ interface LiveGrant {
 
 const REVOKE_SWEEP_MS = 30_000;
 
+/** Shared, so that each pending request's queue does not carry a closure of its own. */
+function outcomeOverflow(): Error {
+  return new Error('outcome queue overflow');
+}
+
+function approvalList(entry: PendingEntry): ApprovalView[] {
+  return entry.approvals ? [...entry.approvals.values()] : [];
+}
+
 function withoutRequestId(approval: StoredApproval): ApprovalView {
   const { requestId, ...view } = approval;
   return view;
@@ -102,12 +119,17 @@ export class AccessGate implements Gate {
   readonly #watchers = new Set<AsyncQueue<RequestView>>();
   readonly #listeners: GateListener[] = [];
   readonly #revocationListeners: ((result: RevocationResult) => void)[] = [];
+  readonly #expiries: DeadlineQueue<PendingEntry>;
   #accepting = true;
   #sweepTimer: TimerHandle | undefined;
 
   constructor(options: AccessGateOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'gate' });
+    // Deadlines run on monotonic time: stepping the wall clock back cannot extend them.
+    this.#expiries = new DeadlineQueue<PendingEntry>(options.clock, (entry) => {
+      void this.#withLock(entry, () => this.#finishPending(entry, 'expired', 'no decision before the deadline'));
+    });
   }
 
   /** Registers an observer of request changes (notifiers). */
@@ -184,6 +206,7 @@ export class AccessGate implements Gate {
       this.#withLock(entry, () => this.#finishPending(entry, 'denied', 'shutdown')),
     );
     await Promise.allSettled(pending);
+    this.#expiries.clear();
     await Promise.allSettled([...this.#grants.values()].map((grant) => this.#revokeLive(grant, 'shutdown')));
     for (const watcher of this.#watchers) watcher.end();
   }
@@ -295,7 +318,7 @@ export class AccessGate implements Gate {
       }
       if (entry.request.status !== 'approved') return;
       yield { kind: 'approved', request: this.#pendingView(entry) };
-      yield* this.#grant(entry.request, [...entry.approvals.values()], entry.approvers, signal, []);
+      yield* this.#grant(entry.request, approvalList(entry), entry.approvers, signal, []);
       return;
     }
 
@@ -336,27 +359,20 @@ export class AccessGate implements Gate {
     const entry: PendingEntry = {
       request,
       require,
-      approvers: [...require.from],
-      approvals: new Map(),
-      groups: new Map(),
-      timers: [],
+      approvers: require.from,
       deadline: clock.monotonic() + require.expiresAfterMs,
-      outcomes: new AsyncQueue<Outcome>(1000),
+      slot: -1,
+      outcomes: new AsyncQueue<Outcome>(1000, outcomeOverflow),
       lock: Promise.resolve(),
     };
     this.#pending.set(request.id, entry);
-    // Timers run on monotonic time: stepping the wall clock back cannot extend a deadline.
-    const expiry = clock.setTimeout(() => {
-      void this.#withLock(entry, () => this.#finishPending(entry, 'expired', 'no decision before the deadline'));
-    }, require.expiresAfterMs);
-    expiry.unref();
-    entry.timers.push(expiry);
+    this.#expiries.add(entry);
     for (const step of require.escalate) {
       const timer = clock.setTimeout(() => {
         void this.#withLock(entry, () => this.#escalate(entry, step.to));
       }, step.afterMs);
       timer.unref();
-      entry.timers.push(timer);
+      (entry.escalations ??= []).push(timer);
     }
     return entry;
   }
@@ -365,7 +381,7 @@ export class AccessGate implements Gate {
     if (entry.request.status !== 'pending') return;
     const added = to.filter((p) => !entry.approvers.includes(p));
     if (added.length === 0) return;
-    entry.approvers.push(...added);
+    entry.approvers = [...entry.approvers, ...added];
     await this.#auditSafe({ type: 'request.escalated', requestId: entry.request.id, trust: entry.request.context.trust, to: added });
     entry.outcomes.push({ kind: 'progress' });
     this.#emit('escalated', this.#pendingView(entry));
@@ -392,7 +408,7 @@ export class AccessGate implements Gate {
         ...(comment ? { comment } : {}),
         at: this.#o.clock.now(),
       };
-      if (entry.approvals.has(approver.subject)) return this.#pendingView(entry); // counts once
+      if (entry.approvals?.has(approver.subject)) return this.#pendingView(entry); // counts once
       let added: boolean;
       try {
         await this.#auditOrFail({
@@ -407,11 +423,11 @@ export class AccessGate implements Gate {
         throw err instanceof UnavailableError ? err : new UnavailableError('state store unavailable', { cause: err });
       }
       if (added) {
-        entry.approvals.set(approver.subject, approval);
-        entry.groups.set(approver.subject, approver.groups);
+        (entry.approvals ??= new Map()).set(approver.subject, approval);
+        (entry.groups ??= new Map()).set(approver.subject, approver.groups);
       }
       if (this.#quorumMet(entry)) {
-        await this.#finishPending(entry, 'approved', `approved by ${[...entry.approvals.values()].map((a) => a.name).join(', ')}`);
+        await this.#finishPending(entry, 'approved', `approved by ${approvalList(entry).map((a) => a.name).join(', ')}`);
       } else {
         entry.outcomes.push({ kind: 'progress' });
         this.#emit('approval', this.#pendingView(entry));
@@ -447,7 +463,7 @@ export class AccessGate implements Gate {
       } catch (err) {
         this.#log.error({ requestId: id, err: errorMessage(err) }, 'could not store denial');
       }
-      entry.approvals.set(`deny:${approver.subject}`, denial);
+      (entry.approvals ??= new Map()).set(`deny:${approver.subject}`, denial);
       await this.#finishPending(entry, 'denied', `denied by ${approver.name}: ${reason}`);
       return this.#pendingView(entry);
     });
@@ -499,12 +515,12 @@ export class AccessGate implements Gate {
   }
 
   #quorumMet(entry: PendingEntry): boolean {
-    const approvals = [...entry.approvals.values()].filter((a) => a.decision === 'approve');
+    const approvals = approvalList(entry).filter((a) => a.decision === 'approve');
     if (approvals.length < entry.require.approvals) return false;
     if (!entry.require.everyGroup) return true;
     return entry.require.from.every((principal) =>
       approvals.some((a) =>
-        approverAllowed([principal], { subject: a.subject, name: a.name, groups: entry.groups.get(a.subject) ?? [], aliases: [], trust: a.trust }),
+        approverAllowed([principal], { subject: a.subject, name: a.name, groups: entry.groups?.get(a.subject) ?? [], aliases: [], trust: a.trust }),
       ),
     );
   }
@@ -513,7 +529,8 @@ export class AccessGate implements Gate {
   async #finishPending(entry: PendingEntry, status: 'approved' | 'denied' | 'expired', reason: string): Promise<void> {
     if (entry.request.status !== 'pending') return;
     const { store, clock } = this.#o;
-    for (const timer of entry.timers) clock.clearTimeout(timer);
+    this.#expiries.delete(entry);
+    for (const timer of entry.escalations ?? []) clock.clearTimeout(timer);
     this.#pending.delete(entry.request.id);
     let moved = false;
     try {
@@ -799,7 +816,7 @@ export class AccessGate implements Gate {
   }
 
   #pendingView(entry: PendingEntry): RequestView {
-    return this.#view(entry.request, [...entry.approvals.values()], entry.approvers, undefined, entry.deadline);
+    return this.#view(entry.request, approvalList(entry), entry.approvers, undefined, entry.deadline);
   }
 
   #view(

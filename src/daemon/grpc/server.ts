@@ -1,7 +1,6 @@
 import { chmod, readFile, unlink } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { JitgateError, UnavailableError } from '../../common/errors.js';
@@ -31,11 +30,19 @@ export interface GrpcServerOptions {
   limits: LimitsConfig;
   logger: Logger;
   clock: Clock;
+  /** Leave the reflection service to a later `addReflection()` call (the daemon: once SERVING). */
+  deferReflection?: boolean;
 }
 
 export interface GrpcServerHandle {
   /** Binds the Unix socket (removing a stale socket file first only if nothing answers on it), chmods it to listen.socketMode, and TCP+TLS if configured. */
   start(): Promise<void>;
+  /**
+   * Adds the gRPC reflection service (for grpcurl and friends); `start` does it unless
+   * `deferReflection`. It loads @grpc/reflection and parses the health proto again: not needed to
+   * serve, so the daemon calls this once SERVING rather than paying for it in cold start.
+   */
+  addReflection(): Promise<void>;
   /** grpc.health.v1 status for "" and both services. Starts NOT_SERVING: the daemon flips it once ready. */
   setServing(serving: boolean): void;
   /** Stop accepting; in-flight calls finish for up to `deadlineMs` milliseconds from now, then forceShutdown. */
@@ -46,6 +53,34 @@ interface CallContext {
   readonly log: Logger;
   readonly metadata: grpc.Metadata;
   readonly signal: AbortSignal;
+}
+
+/**
+ * What a handler gets of its call. A class, not an object literal with a getter: one object per
+ * call instead of several closures, which adds up with thousands of open streams. The call's child
+ * logger is made on first use: most calls never log, and a pino child per call is not free.
+ */
+class Call implements CallContext {
+  readonly #root: Logger;
+  readonly #rpc: number;
+  readonly #method: string;
+  #log: Logger | undefined;
+
+  constructor(
+    root: Logger,
+    rpc: number,
+    method: string,
+    readonly metadata: grpc.Metadata,
+    readonly signal: AbortSignal,
+  ) {
+    this.#root = root;
+    this.#rpc = rpc;
+    this.#method = method;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#root.child({ rpc: this.#rpc, method: this.#method }));
+  }
 }
 
 /** Logs a failed call at the right level: domain refusals are routine; anything else is a bug or outage. */
@@ -65,21 +100,17 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', [ACCESS_SERVICE]: 'NOT_SERVING', [APPROVAL_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
-  // Health goes into the reflection set too, so grpcurl and friends can discover everything served.
-  const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-  new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+  let reflecting = false;
+  const addReflection = async (): Promise<void> => {
+    if (reflecting) return;
+    reflecting = true;
+    const { ReflectionService } = await import('@grpc/reflection');
+    // Health goes into the reflection set too, so grpcurl and friends can discover everything served.
+    const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+    new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+  };
 
   let rpcSeq = 0;
-  /** A call's child logger is made on first use: most calls never log, and a pino child per call is not free. */
-  const callLog = (method: string): { readonly log: Logger } => {
-    const rpc = ++rpcSeq;
-    let log: Logger | undefined;
-    return {
-      get log(): Logger {
-        return (log ??= options.logger.child({ rpc, method }));
-      },
-    };
-  };
   // Streams still open at the shutdown deadline are aborted so their gate work is cancelled, not abandoned.
   const openStreams = new Set<AbortController>();
   const watchStreams = new Set<AbortController>();
@@ -90,8 +121,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     fn: (request: Req, ctx: CallContext) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      const logs = callLog(method);
       const controller = new AbortController();
+      const ctx = new Call(options.logger, ++rpcSeq, method, call.metadata, controller.signal);
       let done = false;
       let timer: TimerHandle | undefined;
       const finish = (err: grpc.ServerErrorResponse | null, value?: Res): void => {
@@ -108,20 +139,20 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
       if (call.getDeadline() === Infinity) {
         timer = clock.setTimeout(() => {
           controller.abort();
-          logs.log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
+          ctx.log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
           finish({ name: 'Error', message: 'deadline exceeded', code: grpc.status.DEADLINE_EXCEEDED, details: 'deadline exceeded' });
         }, limits.defaultRpcDeadlineMs);
         timer.unref();
       }
       (async () => {
         checkMetadataSize(call.metadata, limits.maxMetadataBytes);
-        return fn(call.request, { get log() { return logs.log; }, metadata: call.metadata, signal: controller.signal });
+        return fn(call.request, ctx);
       })().then(
         (value) => {
           finish(null, value);
         },
         (err: unknown) => {
-          logFailure(logs.log, err);
+          logFailure(ctx.log, err);
           finish(toServiceError(err));
         },
       );
@@ -134,8 +165,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     fn: (request: Req, ctx: CallContext, write: (message: Res) => void) => Promise<void>,
   ): grpc.handleServerStreamingCall<Req, Res> {
     return (call) => {
-      const logs = callLog(method);
       const controller = new AbortController();
+      const ctx = new Call(options.logger, ++rpcSeq, method, call.metadata, controller.signal);
       registry.add(controller);
       const gone = (): void => {
         controller.abort();
@@ -146,24 +177,29 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
       const write = (message: Res): void => {
         if (!controller.signal.aborted) call.write(message);
       };
-      (async () => {
+      // No async wrapper here: a stream may stay open for hours, and every suspended async frame
+      // between the transport and the gate is held for as long.
+      let run: Promise<void>;
+      try {
         checkMetadataSize(call.metadata, limits.maxMetadataBytes);
-        await fn(call.request, { get log() { return logs.log; }, metadata: call.metadata, signal: controller.signal }, write);
-      })()
-        .then(
-          () => {
-            if (!controller.signal.aborted) call.end();
-            else logs.log.debug('stream ended by the client');
-          },
-          (err: unknown) => {
-            if (controller.signal.aborted && !call.writable) return;
-            logFailure(logs.log, err);
-            call.emit('error', toServiceError(err));
-          },
-        )
-        .finally(() => {
+        run = fn(call.request, ctx, write);
+      } catch (err) {
+        run = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      // One reaction, not then+finally: each is held per open stream.
+      run.then(
+        () => {
           registry.delete(controller);
-        });
+          if (!controller.signal.aborted) call.end();
+          else ctx.log.debug('stream ended by the client');
+        },
+        (err: unknown) => {
+          registry.delete(controller);
+          if (controller.signal.aborted && !call.writable) return;
+          logFailure(ctx.log, err);
+          call.emit('error', toServiceError(err));
+        },
+      );
     };
   }
 
@@ -241,7 +277,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     });
 
   return {
+    addReflection,
     async start() {
+      if (options.deferReflection !== true) await addReflection();
       await removeStaleSocket(listen.socket);
       await bind(`unix:${listen.socket}`, grpc.ServerCredentials.createInsecure());
       started = true;

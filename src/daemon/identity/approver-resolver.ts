@@ -2,7 +2,7 @@ import type { ApproverIdentity } from '../../common/context.js';
 import { IdentityError } from '../../common/errors.js';
 import type { Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
-import { APPROVER_TOKEN_HEADER } from './idp-approver-resolver.js';
+import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { createLocalApproverResolver, LOCAL_APPROVER_HEADER } from './local-approver-resolver.js';
 
 export interface ApproverResolverOptions {

@@ -5,6 +5,7 @@ import { IdentityError, JitgateError, UnavailableError } from '../../common/erro
 import type { Logger } from '../../common/logger.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
+import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { JwksCache } from './jwks-cache.js';
 import { hasControlChars } from './text-checks.js';
 
@@ -31,8 +32,7 @@ export interface IdpApproverResolverOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** Header that carries the approver's IdP token, as the gRPC layer hands it over (lower-cased). */
-export const APPROVER_TOKEN_HEADER = 'authorization';
+export { APPROVER_TOKEN_HEADER };
 
 /** Asymmetric only: with HS* anyone holding the published key could forge a token; `none` is no signature. */
 export const APPROVER_TOKEN_ALGORITHMS: readonly string[] = [

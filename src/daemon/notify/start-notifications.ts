@@ -6,16 +6,17 @@ import { formatPath } from '../config/config-path.js';
 import type { Config } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
 import { createHttpServer, type HttpServer } from '../http/http-server.js';
-import { mountApprovalPages } from '../web/approval-pages.js';
-import { EmailNotifier } from './email-notifier.js';
+import type { ApprovalPages } from '../web/approval-pages.js';
 import type { Notifier } from './notifier.js';
 import { validateNotifiersConfig } from './notifier-config.js';
 import { NotifierHub, type HubTuning } from './notifier-hub.js';
 import { readSecretFile } from './secret-file.js';
-import { createSlackInteractionsHandler } from './slack-interactions.js';
-import { SlackNotifier } from './slack-notifier.js';
-import { createWebhookDecisionsHandler, type DecisionSender } from './webhook-decisions.js';
-import { WebhookNotifier } from './webhook-notifier.js';
+import type { createSlackInteractionsHandler } from './slack-interactions.js';
+import type { SlackNotifier } from './slack-notifier.js';
+import type { DecisionSender } from './webhook-decisions.js';
+
+// The notifier kinds, their SDKs (@slack/web-api, nodemailer) and the web pages (jose) are loaded
+// only when the config uses them: importing them all cost a few hundred ms of cold start.
 
 export { validateNotifiersConfig, type NotifierConfig } from './notifier-config.js';
 
@@ -72,17 +73,20 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
       const signingSecret = await readSecretFile(entry.signingSecretFile, at('signing_secret_file'));
       secrets.push(token, signingSecret);
       const apiUrl = entry.apiUrl ?? options.slackApiUrl;
+      const { SlackNotifier } = await import('./slack-notifier.js');
       const notifier = new SlackNotifier({ name, config: entry, token, clock, ...linked, ...(apiUrl !== undefined ? { apiUrl } : {}) });
       notifiers.push(notifier);
       slackEndpoints.push({ notifier, signingSecret, config: entry });
     } else if (entry.kind === 'webhook') {
       const secret = await readSecretFile(entry.secretFile, at('secret_file'));
       secrets.push(secret);
+      const { WebhookNotifier } = await import('./webhook-notifier.js');
       notifiers.push(new WebhookNotifier({ name, config: entry, secret, clock }));
       if (entry.decisions) senders.push({ secret, identity: entry.decisions.identity });
     } else {
       const password = entry.smtp.passwordFile !== undefined ? await readSecretFile(entry.smtp.passwordFile, at('smtp', 'password_file')) : undefined;
       if (password !== undefined) secrets.push(password);
+      const { EmailNotifier } = await import('./email-notifier.js');
       notifiers.push(new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}) }));
     }
   }
@@ -116,29 +120,33 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
   const owned = !options.httpServer && config.http && needsHttp ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
   const server = options.httpServer ?? owned;
   if (server) {
-    for (const slack of slackEndpoints) {
-      server.route(
-        'POST',
-        SLACK_INTERACTIONS_PATH,
-        createSlackInteractionsHandler({
-          config: slack.config,
-          signingSecret: slack.signingSecret,
-          gate,
-          groups: config.groups,
-          clock,
-          logger,
-          tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
-          track,
-        }),
-      );
+    if (slackEndpoints.length > 0) {
+      const { createSlackInteractionsHandler } = await import('./slack-interactions.js');
+      for (const slack of slackEndpoints) {
+        server.route(
+          'POST',
+          SLACK_INTERACTIONS_PATH,
+          createSlackInteractionsHandler({
+            config: slack.config,
+            signingSecret: slack.signingSecret,
+            gate,
+            groups: config.groups,
+            clock,
+            logger,
+            tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
+            track,
+          }),
+        );
+      }
     }
     if (senders.length > 0) {
+      const { createWebhookDecisionsHandler } = await import('./webhook-decisions.js');
       server.route('POST', WEBHOOK_DECISIONS_PATH, createWebhookDecisionsHandler({ senders, gate, groups: config.groups, clock, logger }));
     }
   }
-  let pages: Awaited<ReturnType<typeof mountApprovalPages>>;
+  let pages: ApprovalPages | undefined;
   try {
-    pages = server ? await mountApprovalPages({ server, config, gate, audit, clock, logger }) : undefined;
+    pages = server && webPages ? await (await import('../web/approval-pages.js')).mountApprovalPages({ server, config, gate, audit, clock, logger }) : undefined;
   } catch (err) {
     await hub.close();
     throw err;

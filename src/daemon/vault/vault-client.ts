@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import createNodeVault from 'node-vault';
+import type NodeVault from 'node-vault';
 import { UnavailableError } from '../../common/errors.js';
 
 /**
@@ -147,30 +147,43 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
   const address = options.address.replace(/\/+$/, '');
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true, ...(options.caPem !== undefined ? { ca: options.caPem } : {}) });
-  const vault = createNodeVault({
-    endpoint: address,
-    apiVersion: 'v1',
-    ...(options.token !== undefined ? { token: options.token } : {}),
-    // node-vault's `debug` prints request bodies (secret_id, token create) when DEBUG is set.
-    debug: () => undefined,
-    requestOptions: { timeout: options.timeoutMs, httpAgent, httpsAgent },
-  });
-  // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from the environment;
-  // the daemon's configuration is the only source of truth.
-  vault.token = options.token ?? '';
-  Object.assign(vault, { pathPrefix: '', namespace: undefined });
+  let token = options.token ?? '';
+  let vault: NodeVault.client | undefined;
+  // node-vault (with axios and tv4) is loaded on the first call, not at import: it is a tenth of
+  // the daemon's cold start and nothing before the first Vault call needs it.
+  let loading: Promise<NodeVault.client> | undefined;
+  const client = (): Promise<NodeVault.client> =>
+    (loading ??= import('node-vault').then(({ default: createNodeVault }) => {
+      const created = createNodeVault({
+        endpoint: address,
+        apiVersion: 'v1',
+        token,
+        // node-vault's `debug` prints request bodies (secret_id, token create) when DEBUG is set.
+        debug: () => undefined,
+        requestOptions: { timeout: options.timeoutMs, httpAgent, httpsAgent },
+      });
+      // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from the environment;
+      // the daemon's configuration is the only source of truth.
+      created.token = token;
+      Object.assign(created, { pathPrefix: '', namespace: undefined });
+      vault = created;
+      return created;
+    }));
 
-  async function call<T>(path: string, run: () => Promise<unknown>, parse: (body: unknown) => T): Promise<T> {
+  async function call<T>(path: string, run: (vault: NodeVault.client) => Promise<unknown>, parse: (body: unknown) => T): Promise<T> {
     let body: unknown;
     try {
-      body = await run();
+      body = await run(vault ?? (await client()));
     } catch (err) {
       throw toVaultError(path, err);
     }
     return parse(body);
   }
 
-  const write = (path: string, data: Record<string, unknown>): Promise<unknown> => vault.write(path, data);
+  const write =
+    (path: string, data: Record<string, unknown>) =>
+    (vault: NodeVault.client): Promise<unknown> =>
+      vault.write(path, data);
 
   return {
     health: () =>
@@ -178,7 +191,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         'sys/health',
         // sys/health answers 429/472/473 for standbys and 503 when sealed; node-vault hands any of
         // those back as a body, so the seal status is read from the body.
-        () => vault.request({ path: '/sys/health?standbyok=true&perfstandbyok=true', method: 'GET' }),
+        (vault) => vault.request({ path: '/sys/health?standbyok=true&perfstandbyok=true', method: 'GET' }),
         (body) => {
           const b = asRecord(body);
           if (typeof b?.sealed !== 'boolean' || typeof b.initialized !== 'boolean') throw malformed('sys/health', 'a seal status');
@@ -190,16 +203,15 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
       call(
         'auth/token/create',
         // Not tokenCreate(): node-vault would replace the daemon's own token with the child's.
-        () =>
-          write('auth/token/create', {
+        write('auth/token/create', {
             policies: [...req.policies],
             ttl: req.ttl,
             explicit_max_ttl: req.explicitMaxTtl,
             renewable: req.renewable,
             meta: { ...req.meta },
             display_name: req.displayName,
-            no_default_policy: req.noDefaultPolicy ?? false,
-          }),
+          no_default_policy: req.noDefaultPolicy ?? false,
+        }),
         (body) => {
           const auth = parseAuth('auth/token/create', body);
           if (auth.accessor === '') throw malformed('auth/token/create', 'an accessor');
@@ -210,7 +222,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     read: (path, token) =>
       call(
         path,
-        () => vault.read(path, { headers: { 'X-Vault-Token': token } }),
+        (vault) => vault.read(path, { headers: { 'X-Vault-Token': token } }),
         (body) => {
           const b = asRecord(body);
           const data = asRecord(b?.data);
@@ -222,7 +234,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
 
     revokeAccessor: async (accessor) => {
       try {
-        await call('auth/token/revoke-accessor', () => write('auth/token/revoke-accessor', { accessor }), () => undefined);
+        await call('auth/token/revoke-accessor', write('auth/token/revoke-accessor', { accessor }), () => undefined);
       } catch (err) {
         if (err instanceof VaultHttpError && err.status === 400 && GONE_ACCESSOR.test(err.vaultMessage)) return;
         throw err;
@@ -231,7 +243,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
 
     revokeLease: async (leaseId) => {
       try {
-        await call('sys/leases/revoke', () => write('sys/leases/revoke', { lease_id: leaseId, sync: true }), () => undefined);
+        await call('sys/leases/revoke', write('sys/leases/revoke', { lease_id: leaseId, sync: true }), () => undefined);
       } catch (err) {
         // Vault answers 204 for unknown leases; some versions say 400 "invalid lease".
         if (err instanceof VaultHttpError && err.status === 400 && /invalid lease|not found/i.test(err.vaultMessage)) return;
@@ -243,7 +255,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
       try {
         return await call(
           'auth/token/lookup-accessor',
-          () => write('auth/token/lookup-accessor', { accessor }),
+          write('auth/token/lookup-accessor', { accessor }),
           (body) => {
             const data = asRecord(asRecord(body)?.data);
             if (!data) throw malformed('auth/token/lookup-accessor', 'data');
@@ -259,7 +271,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     lookupSelf: () =>
       call(
         'auth/token/lookup-self',
-        () => vault.read('auth/token/lookup-self'),
+        (vault) => vault.read('auth/token/lookup-self'),
         (body) => {
           const data = asRecord(asRecord(body)?.data);
           if (!data) throw malformed('auth/token/lookup-self', 'data');
@@ -271,7 +283,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
       const path = `auth/${mount.replace(/^\/+|\/+$/g, '')}/login`;
       return call(
         path,
-        () => write(path, { role_id: roleId, secret_id: secretId }),
+        write(path, { role_id: roleId, secret_id: secretId }),
         (body) => {
           const auth = parseAuth(path, body);
           return { token: auth.token, leaseDurationS: auth.leaseDurationS, renewable: auth.renewable };
@@ -282,7 +294,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     renewSelf: () =>
       call(
         'auth/token/renew-self',
-        () => write('auth/token/renew-self', {}),
+        write('auth/token/renew-self', {}),
         (body) => {
           const auth = asRecord(asRecord(body)?.auth);
           if (!auth) throw malformed('auth/token/renew-self', 'auth');
@@ -290,8 +302,9 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         },
       ),
 
-    setToken: (token) => {
-      vault.token = token;
+    setToken: (next) => {
+      token = next;
+      if (vault) vault.token = next;
     },
 
     close: () => {
