@@ -14,6 +14,7 @@ import {
   UnavailableError,
 } from '../../common/errors.js';
 import { newId, newSecretToken } from '../../common/ids.js';
+import { hasControlChars } from '../../common/text.js';
 import type { Logger } from '../../common/logger.js';
 import type { AuditEvent, AuditLog } from '../audit/types.js';
 import type { Config, RequireSpec, ResourceConfig } from '../config/types.js';
@@ -73,6 +74,8 @@ interface PendingEntry extends Deadlined {
   approvals?: Map<string, ApprovalView>;
   /** Groups of each approver at the time they approved, for `every_group` quorums. */
   groups?: Map<string, readonly string[]>;
+  /** Every name each approver is known by: the same person through another channel counts once. */
+  people?: Map<string, ReadonlySet<string>>;
   /** Escalation timers, when the rule escalates. */
   escalations?: TimerHandle[];
   /** Monotonic deadline. */
@@ -102,6 +105,17 @@ function approvalList(entry: PendingEntry): ApprovalView[] {
   return entry.approvals ? [...entry.approvals.values()] : [];
 }
 
+/** Lower-cased subject, name and aliases: the identifiers one person may show up under. */
+function identityKeys(who: ApproverIdentity): ReadonlySet<string> {
+  return new Set([who.subject, who.name, ...who.aliases].filter((k) => k !== '').map((k) => k.toLowerCase()));
+}
+
+/** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */
+function plainText(field: string, value: string): void {
+  if (hasControlChars(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
+  if (value.length > 1024) throw new InvalidArgumentError(field, 'longer than 1024 characters');
+}
+
 function withoutRequestId(approval: StoredApproval): ApprovalView {
   const { requestId, ...view } = approval;
   return view;
@@ -116,6 +130,8 @@ export class AccessGate implements Gate {
   readonly #log: Logger;
   readonly #pending = new Map<string, PendingEntry>();
   readonly #grants = new Map<string, LiveGrant>();
+  /** Mints in flight: each settles once its grant is in #grants (or the mint failed), so shutdown can wait for it. */
+  readonly #minting = new Set<Promise<void>>();
   readonly #watchers = new Set<AsyncQueue<RequestView>>();
   readonly #listeners: GateListener[] = [];
   readonly #revocationListeners: ((result: RevocationResult) => void)[] = [];
@@ -207,6 +223,8 @@ export class AccessGate implements Gate {
     );
     await Promise.allSettled(pending);
     this.#expiries.clear();
+    // A mint already at Vault finishes first: its grant must be revoked here too, never handed out.
+    await Promise.allSettled([...this.#minting]);
     await Promise.allSettled([...this.#grants.values()].map((grant) => this.#revokeLive(grant, 'shutdown')));
     for (const watcher of this.#watchers) watcher.end();
   }
@@ -394,6 +412,7 @@ export class AccessGate implements Gate {
   }
 
   async approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
+    if (comment !== undefined) plainText('comment', comment);
     const entry = await this.#pendingOrExplain(id, approver, 'approve');
     return this.#withLock(entry, async () => {
       if (entry.request.status !== 'pending') {
@@ -408,7 +427,10 @@ export class AccessGate implements Gate {
         ...(comment ? { comment } : {}),
         at: this.#o.clock.now(),
       };
-      if (entry.approvals?.has(approver.subject)) return this.#pendingView(entry); // counts once
+      // One person counts once, whichever channel (CLI, IdP, Slack, webhook) and identifier they used.
+      const keys = identityKeys(approver);
+      const known = entry.approvals?.has(approver.subject) || [...(entry.people?.values() ?? [])].some((k) => [...keys].some((key) => k.has(key)));
+      if (known) return this.#pendingView(entry);
       let added: boolean;
       try {
         await this.#auditOrFail({
@@ -425,6 +447,7 @@ export class AccessGate implements Gate {
       if (added) {
         (entry.approvals ??= new Map()).set(approver.subject, approval);
         (entry.groups ??= new Map()).set(approver.subject, approver.groups);
+        (entry.people ??= new Map()).set(approver.subject, keys);
       }
       if (this.#quorumMet(entry)) {
         await this.#finishPending(entry, 'approved', `approved by ${approvalList(entry).map((a) => a.name).join(', ')}`);
@@ -437,6 +460,7 @@ export class AccessGate implements Gate {
   }
 
   async deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    plainText('reason', reason);
     const entry = await this.#pendingOrExplain(id, approver, 'deny');
     return this.#withLock(entry, async () => {
       if (entry.request.status !== 'pending') {
@@ -613,6 +637,15 @@ export class AccessGate implements Gate {
     // accessor itself is in state before the broker goes on, which is what start-up recovery needs.
     let tokenCreated: Promise<void> | undefined;
     let minted;
+    let mintSettled!: () => void;
+    const minting = new Promise<void>((resolve) => {
+      mintSettled = resolve;
+    });
+    this.#minting.add(minting);
+    const settleMint = (): void => {
+      this.#minting.delete(minting);
+      mintSettled();
+    };
     try {
       minted = await broker.mint(
         resource,
@@ -626,6 +659,7 @@ export class AccessGate implements Gate {
         },
       );
     } catch (err) {
+      settleMint();
       // The broker has already revoked whatever it created; record that nothing is live.
       const reason = errorMessage(err);
       this.#log.warn({ requestId: request.id, grantId: grant.id, reason }, 'mint failed');
@@ -642,6 +676,7 @@ export class AccessGate implements Gate {
     grant = { ...grant, accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt, updatedAt: clock.now() };
     const live: LiveGrant = { stored: grant, releaseToken, request, ended: new AsyncQueue<string>(4) };
     this.#grants.set(grant.id, live);
+    settleMint();
     try {
       const mintedAudit = this.#auditIssue({
         type: 'grant.minted',
@@ -665,6 +700,14 @@ export class AccessGate implements Gate {
       const reason = `cannot record the grant: ${errorMessage(err)}`;
       await deny(reason, 'approved');
       throw err instanceof UnavailableError ? err : new UnavailableError(reason, { cause: err });
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown() may flip it while Vault mints
+    if (!this.#accepting || live.revoking) {
+      // Shutdown began while Vault was minting: the credentials never leave the daemon.
+      await this.#revokeLive(live, 'shutdown');
+      const reason = 'shutdown';
+      yield { kind: 'denied', request: this.#view({ ...request, status: 'released', statusReason: reason }, approvals, approvers), reason };
+      return;
     }
     this.#log.info({ requestId: request.id, resource: resource.name, grantId: grant.id, ttlMs: minted.ttlMs }, 'granted');
 

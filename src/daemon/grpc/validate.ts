@@ -1,3 +1,4 @@
+import { hasControlChars } from '../../common/text.js';
 import { stateToStatus } from '../../common/wire-state.js';
 import { parseDuration } from '../../common/duration.js';
 import { InvalidArgumentError } from '../../common/errors.js';
@@ -6,9 +7,6 @@ import type { AccessRequest__Output } from '../../generated/jitgate/v1/AccessReq
 import type { State__Output } from '../../generated/jitgate/v1/State.js';
 
 const RESOURCE_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-// C0, DEL and C1 controls: a newline in a ref or reason could forge lines in logs, terminals and mail.
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const MAX_REASON_CHARS = 1024;
 export const MAX_FIELD_CHARS = 1024;
@@ -18,7 +16,7 @@ export const MAX_ID_TOKEN_CHARS = 16_384;
 /** Rejects control characters and over-long values; returns the value unchanged. */
 export function checkText(field: string, value: string, max = MAX_FIELD_CHARS): string {
   if (value.length > max) throw new InvalidArgumentError(field, `longer than ${max} characters`);
-  if (CONTROL_RE.test(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
+  if (hasControlChars(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
   return value;
 }
 

@@ -4,16 +4,12 @@
  * newlines, Unicode line separators) or a bare ref is refused at the door.
  */
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const SHA_RE = /^[0-9a-fA-F]{7,64}$/;
 
 /** Longest context value accepted; real refs and repository paths are far shorter. */
 export const MAX_CONTEXT_VALUE_LENGTH = 1024;
 
-export function hasControlChars(value: string): boolean {
-  return CONTROL_RE.test(value);
-}
+export { hasControlChars } from '../../common/text.js';
 
 export function isFullRef(value: string): boolean {
   return value.startsWith('refs/') && value.length > 'refs/'.length && !value.split('/').some((part) => part === '');

@@ -1,5 +1,6 @@
+import { hasControlChars } from '../../common/text.js';
 import type { Clock } from '../../common/clock.js';
-import { ConflictError, errorMessage, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
+import { ConflictError, errorMessage, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { Config } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
@@ -39,7 +40,7 @@ function parseDecision(raw: Buffer): { requestId: string; decision: 'approve' | 
   const { request_id: requestId, decision, reason } = body as Record<string, unknown>;
   if (typeof requestId !== 'string' || !/^req_[a-z0-9]{1,64}$/.test(requestId)) return undefined;
   if (decision !== 'approve' && decision !== 'deny') return undefined;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000)) return undefined;
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000 || hasControlChars(reason))) return undefined;
   return { requestId, decision, ...(reason ? { reason } : {}) };
 }
 
@@ -75,7 +76,12 @@ export function createWebhookDecisionsHandler(options: WebhookDecisionsOptions):
       log.info({ requestId: decision.requestId, approver: sender.identity, decision: decision.decision }, 'webhook decision recorded');
       return json(200, { request_id: view.id, status: view.status, approvals: view.approvals.length });
     } catch (err) {
-      const status = err instanceof NotFoundError ? 404 : err instanceof PermissionDeniedError ? 403 : err instanceof ConflictError ? 409 : 503;
+      const status =
+        err instanceof NotFoundError ? 404
+        : err instanceof PermissionDeniedError ? 403
+        : err instanceof ConflictError ? 409
+        : err instanceof InvalidArgumentError ? 400
+        : 503;
       return json(status, { error: errorMessage(err) });
     }
   };

@@ -5,13 +5,10 @@
  * that matches more than its author meant.
  */
 
-// eslint-disable-next-line no-control-regex -- the point is to find control characters
-const CONTROL_CHAR_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+import { hasControlChars } from '../../common/text.js';
 
 /** True when the text holds a newline or another control character; such values never match. */
-export function hasControlChar(text: string): boolean {
-  return CONTROL_CHAR_RE.test(text);
-}
+export const hasControlChar = hasControlChars;
 
 /** True when the pattern uses a wildcard (as opposed to naming one value literally). */
 export function isGlob(pattern: string): boolean {

@@ -122,7 +122,8 @@ export async function mountApprovalPages(options: ApprovalPagesOptions): Promise
       return forbidden('The form is stale or forged: reload the page and try again.');
     }
     const back = `/requests/${id}`;
-    const text = (form.get(action === 'approve' ? 'comment' : 'reason') ?? '').trim();
+    // A textarea's line breaks become spaces; any other control character is refused by the gate.
+    const text = (form.get(action === 'approve' ? 'comment' : 'reason') ?? '').replace(/[\r\n\t]+/g, ' ').trim();
     if (text.length > MAX_TEXT) {
       session.flash = { kind: 'error', text: `Keep the ${action === 'approve' ? 'comment' : 'reason'} under ${String(MAX_TEXT)} characters.` };
       return redirect(back);

@@ -167,6 +167,67 @@ describe('AccessGate', () => {
     require: { approvals: 2, from: [group:sre, group:dba], every_group: true, expires_after: 10m }`,
     ));
 
+  it('counts one person once across channels, whatever identifier each channel uses', () =>
+    withGate(
+      async (f) => {
+        const probe = new StreamProbe(f.gate, accessInput());
+        const { request } = await probe.next('pending');
+        const bobViaIdp: ApproverIdentity = { subject: '5f2c9e0a-opaque-sub', name: 'bob', groups: ['sre'], aliases: ['bob', 'bob@acme.example'], trust: 'idp' };
+        const bobViaSlack: ApproverIdentity = { subject: 'bob', name: 'bob', groups: ['sre'], aliases: ['bob', 'U0BOB'], trust: 'slack' };
+        await f.gate.approve(request.id, bobViaIdp);
+        const view = await f.gate.approve(request.id, bobViaSlack);
+        assert.equal(view.status, 'pending');
+        assert.equal(view.approvals.length, 1);
+        await f.gate.approve(request.id, dave);
+        const granted = await probe.next('granted');
+        await f.gate.release(granted.grant.id, granted.grant.releaseToken);
+      },
+      `
+  - name: two
+    match: { resource: demo-db, repository: acme/api }
+    require: { approvals: 2, from: [group:sre], expires_after: 10m }`,
+    ));
+
+  it('refuses control characters in approvers\' comments and reasons; the request stays pending', () =>
+    withGate(async (f) => {
+      const probe = new StreamProbe(f.gate, accessInput());
+      const { request } = await probe.next('pending');
+      await assert.rejects(f.gate.deny(request.id, bob, 'ok\n\u001b[2K\rreq_zzz  granted'), (err: unknown) => err instanceof InvalidArgumentError && err.field === 'reason');
+      await assert.rejects(f.gate.approve(request.id, bob, 'fine\u001b[31m'), (err: unknown) => err instanceof InvalidArgumentError && err.field === 'comment');
+      assert.equal((await f.gate.getRequest(request.id)).status, 'pending');
+      probe.controller.abort();
+      await probe.done;
+    }));
+
+  it('never hands out a grant whose mint was still at Vault when shutdown began', () =>
+    withGate(async (f) => {
+      env.vault.faults.latency('database/creds', 300);
+      try {
+        const probe = new StreamProbe(f.gate, accessInput());
+        const { request } = await probe.next('pending');
+        void f.gate.approve(request.id, bob);
+        let minting = await f.store.listGrants(['minting']);
+        while (minting.length === 0 || !minting[0]?.accessor) {
+          await new Promise((r) => setTimeout(r, 5));
+          minting = await f.store.listGrants(['minting']);
+        }
+        const accessor = minting[0]?.accessor ?? '';
+        await f.gate.shutdown();
+        await probe.done;
+        assert.equal(probe.updates.some((u) => u.kind === 'granted'), false, 'no credentials left the gate');
+        assert.equal(probe.updates.at(-1)?.kind, 'denied');
+        const res = await fetch(`${env.vault.address}/v1/auth/token/lookup-accessor`, {
+          method: 'POST',
+          headers: { 'X-Vault-Token': env.vault.rootToken },
+          body: JSON.stringify({ accessor }),
+        });
+        await res.body?.cancel();
+        assert.notEqual(res.status, 200, 'the token minted during shutdown is revoked');
+      } finally {
+        env.vault.faults.clear();
+      }
+    }));
+
   it('expires on the monotonic deadline even when the wall clock steps back; a late approval mints nothing', () =>
     withGate(async (f) => {
       const probe = new StreamProbe(f.gate, accessInput());
