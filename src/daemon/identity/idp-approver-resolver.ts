@@ -1,13 +1,14 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../common/clock.js';
 import type { ApproverIdentity } from '../../common/context.js';
-import { IdentityError, JitgateError, UnavailableError } from '../../common/errors.js';
+import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
 import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { JwksCache } from './jwks-cache.js';
 import { hasControlChars } from './text-checks.js';
+import { verificationFailure } from './verification-failure.js';
 
 export interface IdpApproverResolverOptions {
   readonly config: ApproverIdpConfig;
@@ -62,36 +63,6 @@ export function bearerToken(metadata: Readonly<Record<string, string>>): string 
   const match = BEARER_RE.exec(header);
   if (match?.[1] === undefined) throw new IdentityError('malformed authorization header: expected "Bearer <IdP token>"');
   return match[1];
-}
-
-function verificationFailure(err: unknown): Error {
-  if (err instanceof JitgateError) return err;
-  if (err instanceof errors.JWTExpired) {
-    return new IdentityError(err.claim === 'iat' ? 'approver token too old: sign in again' : 'approver token expired', { cause: err });
-  }
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.reason === 'missing') return new IdentityError(`approver token lacks required claim "${err.claim}"`, { cause: err });
-    switch (err.claim) {
-      case 'aud':
-        return new IdentityError('approver token audience mismatch', { cause: err });
-      case 'iss':
-        return new IdentityError('approver token issuer mismatch', { cause: err });
-      case 'nbf':
-        return new IdentityError('approver token not yet valid', { cause: err });
-      case 'iat':
-        return new IdentityError('approver token issued in the future', { cause: err });
-      default:
-        return new IdentityError('approver token claims invalid', { cause: err });
-    }
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed) return new IdentityError('approver token algorithm not allowed', { cause: err });
-  if (err instanceof errors.JWSSignatureVerificationFailed) return new IdentityError('approver token signature invalid', { cause: err });
-  if (err instanceof errors.JWKSNoMatchingKey) return new IdentityError('unknown signing key', { cause: err });
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return new IdentityError('ambiguous signing key', { cause: err });
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) {
-    return new IdentityError('malformed approver token', { cause: err });
-  }
-  return new IdentityError('approver token verification failed', { cause: err });
 }
 
 function isName(value: unknown): value is string {
@@ -166,7 +137,7 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
       });
       return payload;
     } catch (err) {
-      throw verificationFailure(err);
+      throw verificationFailure(err, 'approver token', 'approver token too old: sign in again');
     }
   }
 

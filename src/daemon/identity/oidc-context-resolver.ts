@@ -1,7 +1,7 @@
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../common/clock.js';
 import type { ClaimedContext, RequestContext } from '../../common/context.js';
-import { IdentityError, JitgateError, UnavailableError } from '../../common/errors.js';
+import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { CiIssuerConfig } from '../config/types.js';
 import type { ContextResolver } from '../gate/types.js';
@@ -10,6 +10,7 @@ import { mapClaims } from './claim-mappings.js';
 import { assertClaimsMatch } from './compare-context.js';
 import { JwksCache } from './jwks-cache.js';
 import { hasControlChars } from './text-checks.js';
+import { verificationFailure } from './verification-failure.js';
 
 export interface OidcContextResolverOptions {
   readonly issuers: readonly CiIssuerConfig[];
@@ -35,41 +36,6 @@ interface Issuer {
   readonly config: CiIssuerConfig;
   readonly algorithms: readonly string[];
   readonly jwks: JwksCache;
-}
-
-function claimFailure(err: errors.JWTClaimValidationFailed): IdentityError {
-  if (err.reason === 'missing') return new IdentityError(`token lacks required claim "${err.claim}"`, { cause: err });
-  switch (err.claim) {
-    case 'aud':
-      return new IdentityError('token audience mismatch', { cause: err });
-    case 'iss':
-      return new IdentityError('token issuer mismatch', { cause: err });
-    case 'nbf':
-      return new IdentityError('token not yet valid', { cause: err });
-    case 'iat':
-      return new IdentityError('token issued in the future', { cause: err });
-    default:
-      return new IdentityError('token claims invalid', { cause: err });
-  }
-}
-
-/** jose's messages are fine but unstable; callers and audits get short, fixed reasons. */
-function verificationFailure(err: unknown): Error {
-  if (err instanceof JitgateError) return err;
-  if (err instanceof errors.JWTExpired) {
-    return new IdentityError(err.claim === 'iat' ? 'token too old' : 'token expired', { cause: err });
-  }
-  if (err instanceof errors.JWTClaimValidationFailed) return claimFailure(err);
-  if (err instanceof errors.JOSEAlgNotAllowed) return new IdentityError('token algorithm not allowed', { cause: err });
-  if (err instanceof errors.JWSSignatureVerificationFailed) {
-    return new IdentityError('token signature invalid', { cause: err });
-  }
-  if (err instanceof errors.JWKSNoMatchingKey) return new IdentityError('unknown signing key', { cause: err });
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return new IdentityError('ambiguous signing key', { cause: err });
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) {
-    return new IdentityError('malformed token', { cause: err });
-  }
-  return new IdentityError('token verification failed', { cause: err });
 }
 
 function readJti(payload: JWTPayload): string {
@@ -136,7 +102,7 @@ export function createOidcContextResolver(options: OidcContextResolverOptions): 
       });
       return { issuer, payload };
     } catch (err) {
-      throw verificationFailure(err);
+      throw verificationFailure(err, 'token');
     }
   }
 
