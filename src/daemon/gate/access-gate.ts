@@ -601,7 +601,13 @@ export class AccessGate implements Gate {
       this.#emit('decided', view);
       return view;
     };
-    if (!resource || !this.#accepting || !audit.healthy) {
+    if (!audit.healthy) {
+      // The request's own records may not be durable: an error, exactly as when the intent append
+      // itself fails below, not an ordinary denial the client could mistake for a policy answer.
+      await deny('audit log unavailable');
+      throw new UnavailableError('audit log unavailable: no grants until it is repaired');
+    }
+    if (!resource || !this.#accepting) {
       const reason = !this.#accepting ? 'shutdown' : 'audit log unavailable';
       const view = await deny(reason);
       await this.#auditSafe({ type: 'request.denied', requestId: request.id, trust, reason });

@@ -32,6 +32,11 @@ const PURGE_BATCH = 500;
 
 type Bind = Record<string, string | number | null>;
 
+/** Writes sharing one transaction; their promises settle when it commits. */
+interface Batch {
+  readonly waiters: { resolve: () => void; reject: (err: Error) => void }[];
+}
+
 interface Statements {
   insertRequest: Database.Statement<[Bind]>;
   transitionRequest: Database.Statement<[Bind]>;
@@ -108,6 +113,7 @@ export class SqliteStateStore implements StateStore {
   #wal: Promise<FileHandle> | undefined;
   #syncing: Promise<void> | undefined;
   #nextSync: Promise<void> | undefined;
+  #batch: Batch | undefined;
 
   /**
    * Use `openSqliteStore`; this expects an opened, migrated connection. `walFile` is the database's
@@ -183,7 +189,7 @@ export class SqliteStateStore implements StateStore {
         expiresAt: checkInteger('expiresAt', request.expiresAt),
         updatedAt: checkInteger('updatedAt', request.updatedAt),
       });
-    });
+    }, true);
   }
 
   transitionRequest(
@@ -200,7 +206,7 @@ export class SqliteStateStore implements StateStore {
         updatedAt: checkInteger('updatedAt', patch.updatedAt),
       });
       return result.changes === 1;
-    });
+    }, true);
   }
 
   getRequest(id: string): Promise<StoredRequest | undefined> {
@@ -238,7 +244,7 @@ export class SqliteStateStore implements StateStore {
         at: checkInteger('at', approval.at),
       });
       return result.changes === 1;
-    });
+    }, true);
   }
 
   listApprovals(requestId: string): Promise<StoredApproval[]> {
@@ -258,7 +264,7 @@ export class SqliteStateStore implements StateStore {
           expiresAt: checkInteger('expiresAt', grant.expiresAt),
           updatedAt: checkInteger('updatedAt', grant.updatedAt),
         });
-    });
+    }, true);
   }
 
   updateGrant(
@@ -276,7 +282,7 @@ export class SqliteStateStore implements StateStore {
           updatedAt: checkInteger('updatedAt', patch.updatedAt),
         });
       if (result.changes !== 1) throw new NotFoundError(`grant ${id} not found`);
-    });
+    }, true);
   }
 
   getGrant(id: string): Promise<StoredGrant | undefined> {
@@ -297,7 +303,7 @@ export class SqliteStateStore implements StateStore {
       this.#purgeExpiredTokenIds(now);
       const result = this.#sql.rememberTokenId.run({ issuer, jti, expiresAt, now });
       return result.changes === 1;
-    });
+    }, true);
     return recorded.then(async (fresh) => {
       if (fresh) await this.#durable();
       return fresh;
@@ -305,6 +311,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    if (this.#batch) this.#commit(this.#batch);
     await Promise.allSettled([this.#syncing, this.#nextSync]);
     const wal = this.#wal;
     this.#wal = undefined;
@@ -360,12 +367,67 @@ export class SqliteStateStore implements StateStore {
     if (changes < PURGE_BATCH) this.#lastPurge = mono;
   }
 
-  #run<T>(operation: string, work: () => T): Promise<T> {
+  /**
+   * Runs `work` now (better-sqlite3 is synchronous). Writes join the open batch: one transaction
+   * for every write issued in the same turn of the event loop, committed at `setImmediate`. A
+   * promise settles only once its batch is committed (reads issued during a batch wait for it too,
+   * so nobody acts on a row that is not yet in the WAL): a settled write is in the WAL file exactly
+   * as before, so process-crash durability is unchanged, but N concurrent grants cost one WAL
+   * commit instead of N, and the loop stops paying a page write per statement.
+   */
+  #run<T>(operation: string, work: () => T, write = false): Promise<T> {
+    let batch = this.#batch;
     try {
-      return Promise.resolve(work());
+      if (write && !batch && this.#db.open && !this.#db.inTransaction) {
+        this.#db.exec('BEGIN IMMEDIATE');
+        batch = { waiters: [] };
+        this.#batch = batch;
+        const opened = batch;
+        setImmediate(() => {
+          this.#commit(opened);
+        });
+      }
     } catch (err) {
       return Promise.reject(mapError(operation, err));
     }
+    let value: T;
+    try {
+      value = work();
+    } catch (err) {
+      // Some errors (I/O, full disk) roll the whole transaction back: every write of the batch is
+      // lost, so every waiter fails, now, before later writes slip in outside a transaction.
+      if (batch && this.#batch === batch && !this.#db.inTransaction) this.#fail(batch, err);
+      return Promise.reject(mapError(operation, err));
+    }
+    if (!batch || this.#batch !== batch) return Promise.resolve(value);
+    const waiting = batch;
+    return new Promise<T>((resolve, reject) => {
+      waiting.waiters.push({ resolve: () => { resolve(value); }, reject });
+    });
+  }
+
+  #commit(batch: Batch): void {
+    if (this.#batch !== batch) return;
+    this.#batch = undefined;
+    try {
+      if (!this.#db.inTransaction) throw new Error('the transaction was rolled back');
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#fail(batch, err);
+      return;
+    }
+    for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  #fail(batch: Batch, err: unknown): void {
+    if (this.#batch === batch) this.#batch = undefined;
+    try {
+      if (this.#db.open && this.#db.inTransaction) this.#db.exec('ROLLBACK');
+    } catch {
+      // The connection is unusable either way; the waiters learn it below.
+    }
+    const failure = mapError('commit', err);
+    for (const waiter of batch.waiters) waiter.reject(failure);
   }
 }
 
