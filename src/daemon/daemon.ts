@@ -54,15 +54,7 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
     log.warn('identity.local.approvers is on: approvers name themselves (development only)');
   }
 
-  const audit = await openFileAuditLog({
-    file: config.audit.file,
-    signingKeyFile: config.audit.signingKeyFile,
-    hmacKeyFile: config.audit.hmacKeyFile,
-    checkpointEvery: config.audit.checkpointEvery,
-    fsync: config.audit.fsync,
-    clock,
-    logger,
-  });
+  const audit = await openFileAuditLog({ ...config.audit, clock, logger });
   const store = await openStateStore(config.state, { clock, logger });
 
   let vaultBroker: Broker & { authenticate?(): Promise<void> };

@@ -83,11 +83,7 @@ export async function startGateFixture(options: {
   const logger = silentLogger();
   const open = async (): Promise<{ gate: AccessGate; store: StateStore; audit: AuditLog; stopBroker: () => Promise<void> }> => {
     const audit = await openFileAuditLog({
-      file: config.audit.file,
-      signingKeyFile: config.audit.signingKeyFile,
-      hmacKeyFile: config.audit.hmacKeyFile,
-      checkpointEvery: config.audit.checkpointEvery,
-      fsync: config.audit.fsync,
+      ...config.audit,
       clock,
       logger,
       ...(options.openFile ? { openFile: options.openFile } : {}),

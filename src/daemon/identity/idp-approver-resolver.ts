@@ -106,9 +106,9 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
     ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
     clock,
     logger,
-    fetch: options.fetch ?? globalThis.fetch,
-    cooldownMs: options.jwksCooldownMs ?? 30_000,
-    maxAgeMs: options.jwksMaxAgeMs ?? 600_000,
+    fetch: options.fetch,
+    cooldownMs: options.jwksCooldownMs,
+    maxAgeMs: options.jwksMaxAgeMs,
     signal: closing.signal,
   });
 

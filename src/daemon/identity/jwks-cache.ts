@@ -11,11 +11,12 @@ export interface JwksCacheOptions {
   readonly jwksUri?: string;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly fetch: typeof fetch;
-  /** Minimum time between two fetches, whatever prompts them. */
-  readonly cooldownMs: number;
-  /** Keys older than this are fetched again before use, so a removed key stops working. */
-  readonly maxAgeMs: number;
+  /** Default: the global fetch. */
+  readonly fetch?: typeof fetch | undefined;
+  /** Minimum time between two fetches, whatever prompts them. Default 30 s. */
+  readonly cooldownMs?: number | undefined;
+  /** Keys older than this are fetched again before use, so a removed key stops working. Default 10 min. */
+  readonly maxAgeMs?: number | undefined;
   /** Aborted when the owning resolver closes. */
   readonly signal: AbortSignal;
 }
@@ -35,15 +36,21 @@ export class JwksCache {
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
   #jwksUri: string | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #cooldownMs: number;
+  readonly #maxAgeMs: number;
 
   constructor(options: JwksCacheOptions) {
     this.#options = options;
     this.#jwksUri = options.jwksUri;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#maxAgeMs = options.maxAgeMs ?? 600_000;
   }
 
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     const { clock } = this.#options;
-    if (this.#keys === undefined || clock.monotonic() - this.#loadedAt >= this.#options.maxAgeMs) {
+    if (this.#keys === undefined || clock.monotonic() - this.#loadedAt >= this.#maxAgeMs) {
       this.#keys = undefined;
       await this.#refresh();
     }
@@ -64,7 +71,7 @@ export class JwksCache {
   };
 
   #coolingDown(): boolean {
-    return this.#options.clock.monotonic() - this.#lastAttempt < this.#options.cooldownMs;
+    return this.#options.clock.monotonic() - this.#lastAttempt < this.#cooldownMs;
   }
 
   async #refresh(): Promise<void> {
@@ -115,7 +122,7 @@ export class JwksCache {
     const signal = AbortSignal.any([this.#options.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]);
     let response: Response;
     try {
-      response = await this.#options.fetch(url, { signal, headers: { accept: 'application/json' } });
+      response = await this.#fetch(url, { signal, headers: { accept: 'application/json' } });
     } catch (cause) {
       throw new UnavailableError(`cannot fetch ${what} from ${url}: ${errorMessage(cause)}`, { cause });
     }

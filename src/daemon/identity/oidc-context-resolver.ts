@@ -66,9 +66,9 @@ export function createOidcContextResolver(options: OidcContextResolverOptions): 
         ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
         clock,
         logger,
-        fetch: options.fetch ?? globalThis.fetch,
-        cooldownMs: options.jwksCooldownMs ?? 30_000,
-        maxAgeMs: options.jwksMaxAgeMs ?? 600_000,
+        fetch: options.fetch,
+        cooldownMs: options.jwksCooldownMs,
+        maxAgeMs: options.jwksMaxAgeMs,
         signal: closing.signal,
       }),
     });
