@@ -18,6 +18,7 @@ import {
   startCli,
   STEP,
   transcript,
+  contextFlags,
 } from '../support/daemon-process.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
 
@@ -34,7 +35,7 @@ const POLICIES = `
   - name: everything-else
     decision: deny`;
 
-const CONTEXT = ['--repository', 'acme/api', '--ref', 'refs/heads/main', '--sha', 'a'.repeat(40), '--actor', 'alice', '--environment', 'production'];
+const CONTEXT = contextFlags();
 
 interface Secrets {
   PGUSER?: string;

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, DaemonProcess, fileExists, startCli, STEP } from '../support/daemon-process.js';
+import { cli, DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
 
@@ -19,7 +19,7 @@ const POLICIES = `
   - name: everything-else
     decision: deny`;
 
-const CONTEXT = ['--repository', 'acme/api', '--ref', 'refs/heads/main', '--sha', 'a'.repeat(40), '--actor', 'alice', '--environment', 'production'];
+const CONTEXT = contextFlags();
 
 describe('end to end: approvers signed in through the IdP', () => {
   let env: VaultWithDatabase;

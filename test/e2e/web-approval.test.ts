@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { IDP_CLIENT_SECRET, IDP_REDIRECT_URI } from '../daemon/web/web-client.js';
 import { launchBrowser } from '../support/browser.js';
-import { DaemonProcess, fileExists, startCli, STEP } from '../support/daemon-process.js';
+import { DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
 
@@ -22,7 +22,7 @@ const POLICIES = `
   - name: everything-else
     decision: deny`;
 
-const CONTEXT = ['--repository', 'acme/api', '--ref', 'refs/heads/main', '--sha', 'b'.repeat(40), '--actor', 'alice', '--environment', 'production'];
+const CONTEXT = contextFlags('b'.repeat(40));
 
 describe('end to end: approving on the web page in a browser', () => {
   let env: VaultWithDatabase;

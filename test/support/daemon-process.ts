@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { roleExists as roleExistsAt } from '../vault/fixtures.js';
 import type { VaultWithDatabase } from './vault-fixture.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -189,6 +189,11 @@ ${options.extraConfig ?? ''}`,
   }
 }
 
+/** `jitgate run` flags for a local-mode request: acme/api on main, actor alice, production. */
+export function contextFlags(sha = 'a'.repeat(40)): string[] {
+  return ['--repository', 'acme/api', '--ref', 'refs/heads/main', '--sha', sha, '--actor', 'alice', '--environment', 'production'];
+}
+
 /** Vault's view of a token accessor: alive or gone. */
 export async function accessorAlive(env: VaultWithDatabase, accessor: string): Promise<boolean> {
   const res = await fetch(`${env.vault.address}/v1/auth/token/lookup-accessor`, {
@@ -210,15 +215,8 @@ export async function leaseAlive(env: VaultWithDatabase, leaseId: string): Promi
   return res.status === 200;
 }
 
-export async function roleExists(env: VaultWithDatabase, role: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: env.pg.url });
-  await client.connect();
-  try {
-    const res = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-    return res.rowCount === 1;
-  } finally {
-    await client.end();
-  }
+export function roleExists(env: VaultWithDatabase, role: string): Promise<boolean> {
+  return roleExistsAt(env.pg.url, role);
 }
 
 /** Polls `check` until it returns true or `ms` pass; returns the last result. */

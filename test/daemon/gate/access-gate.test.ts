@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { ApproverIdentity } from '../../../src/common/context.js';
 import { ConflictError, InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError } from '../../../src/common/errors.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startVaultWithDatabase } from '../../support/vault-fixture.js';
+import { canLogin, roleExists } from '../../vault/fixtures.js';
 
 const REQUIRE_ONE = `
   - name: demo-db-main
@@ -37,17 +37,6 @@ async function tokenIsDead(env: VaultEnv, token: string): Promise<boolean> {
   const res = await fetch(`${env.vault.address}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': token } });
   await res.body?.cancel();
   return res.status === 403;
-}
-
-async function canLogin(env: VaultEnv, user: string, password: string): Promise<boolean> {
-  const client = new pg.Client({ host: env.pg.host, port: env.pg.port, user, password, database: 'postgres' });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('AccessGate', () => {
@@ -94,15 +83,11 @@ describe('AccessGate', () => {
       const granted = await probe.next('granted');
       const { PGUSER: user, PGPASSWORD: password } = granted.grant.credentials;
       assert.ok(user && password);
-      assert.equal(await canLogin(env, user, password), true);
+      assert.equal(await canLogin(env.pg.url, user, password), true);
       await f.gate.release(granted.grant.id, granted.grant.releaseToken);
       await probe.next('released');
-      assert.equal(await canLogin(env, user, password), false);
-      const admin = new pg.Client({ connectionString: env.pg.url });
-      await admin.connect();
-      const roles = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
-      await admin.end();
-      assert.equal(roles.rowCount, 0);
+      assert.equal(await canLogin(env.pg.url, user, password), false);
+      assert.equal(await roleExists(env.pg.url, user), false);
     }));
 
   it('refuses self-approval and unlisted approvers; the request stays pending', () =>
