@@ -1,4 +1,4 @@
-import type { ClaimedContext } from '../common/context.js';
+import type { ClaimedContext } from '../model/context.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

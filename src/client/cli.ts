@@ -11,7 +11,7 @@ import {
   UnavailableError,
   errorMessage,
 } from '../common/errors.js';
-import type { RequestStatus } from '../daemon/gate/types.js';
+import type { RequestStatus } from '../model/request.js';
 import { APPROVER_TOKEN_FILE_ENV, readApproverToken } from './approver-token.js';
 import { claimedContext } from './ci-context.js';
 import { DEFAULT_SOCKET, JitgateClient } from './client.js';

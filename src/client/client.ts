@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ClaimedContext } from '../common/context.js';
+import type { ClaimedContext } from '../model/context.js';
 import { JitgateError, UnavailableError } from '../common/errors.js';
-import type { RequestStatus } from '../daemon/gate/types.js';
+import type { RequestStatus } from '../model/request.js';
 import { loadJitgateProto } from '../daemon/grpc/load-proto.js';
 import type { AccessServiceClient } from '../generated/jitgate/v1/AccessService.js';
 import type { AccessUpdate__Output } from '../generated/jitgate/v1/AccessUpdate.js';

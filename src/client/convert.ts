@@ -1,13 +1,13 @@
-import type { RequestContext } from '../common/context.js';
-import type { RequestStatus } from '../daemon/gate/types.js';
+import type { RequestContext } from '../model/context.js';
+import type { RequestStatus } from '../model/request.js';
 import type { Context__Output } from '../generated/jitgate/v1/Context.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
 import type { State__Output } from '../generated/jitgate/v1/State.js';
 import { JitgateError } from '../common/errors.js';
-import { stateToStatus } from '../common/wire-state.js';
+import { stateToStatus } from '../model/wire-state.js';
 import type { RequestInfo } from './types.js';
 
-export { STATUS_TO_STATE } from '../common/wire-state.js';
+export { STATUS_TO_STATE } from '../model/wire-state.js';
 
 export function toStatus(state: State__Output): RequestStatus {
   const status = stateToStatus(state);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import type { ClaimedContext } from '../common/context.js';
+import type { ClaimedContext } from '../model/context.js';
 import { IdentityError, InvalidArgumentError, PermissionDeniedError, errorMessage } from '../common/errors.js';
 import { AccessDeniedError } from './access-denied-error.js';
 import { JitgateClient } from './client.js';

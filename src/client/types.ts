@@ -1,7 +1,7 @@
-import type { RequestView } from '../daemon/gate/types.js';
+import type { RequestView } from '../model/request.js';
 
-export type { ClaimedContext, RequestContext } from '../common/context.js';
-export type { ApprovalView, RequestStatus } from '../daemon/gate/types.js';
+export type { ClaimedContext, RequestContext } from '../model/context.js';
+export type { ApprovalView, RequestStatus } from '../model/request.js';
 
 /** A request as approvers see it; times are wall-clock epoch milliseconds. Never holds credentials. */
 export type RequestInfo = RequestView;

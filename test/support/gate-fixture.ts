@@ -8,7 +8,7 @@ import type { AuditLog } from '../../src/daemon/audit/types.js';
 import { parseConfig } from '../../src/daemon/config/load-config.js';
 import type { Config } from '../../src/daemon/config/types.js';
 import { AccessGate } from '../../src/daemon/gate/access-gate.js';
-import type { AccessInput, AccessUpdate } from '../../src/daemon/gate/types.js';
+import type { AccessInput, AccessUpdate } from '../../src/model/request.js';
 import { createLocalContextResolver } from '../../src/daemon/identity/local-context-resolver.js';
 import { PolicyEngine } from '../../src/daemon/policy/index.js';
 import { openSqliteStore } from '../../src/daemon/state/sqlite-store.js';

@@ -1,14 +1,13 @@
-import { JitgateError } from '../../src/common/errors.js';
-
 /** An error the Vault test server answers with: `status` and Vault's `{"errors":[...]}` body. */
-export class VaultApiError extends JitgateError {
-  override readonly code = 'ERR_VAULT_API';
+export class VaultApiError extends Error {
+  readonly code = 'ERR_VAULT_API';
   constructor(
     readonly status: number,
     readonly errors: readonly string[],
     options?: { cause?: unknown },
   ) {
     super(errors.join('; ') || `HTTP ${status}`, options);
+    this.name = 'VaultApiError';
   }
 }
 

@@ -1,4 +1,4 @@
-import type { TrustMode } from '../../common/context.js';
+import type { TrustMode } from '../../model/context.js';
 
 /**
  * One audit event. Records are JSON objects; the writer adds `seq`, `ts`, `prev` and `hash`.

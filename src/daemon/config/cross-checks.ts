@@ -4,7 +4,7 @@
  * ConfigError naming the exact key path.
  */
 import { ConfigError } from '../../common/errors.js';
-import { compileGlob, isGlob } from '../policy/glob.js';
+import { compileGlob, isGlob } from '../../common/glob.js';
 import { formatPath } from './config-path.js';
 import { urlHasPassword } from './inline-secrets.js';
 import { ENV_NAME_RE, GROUP_RE, NAME_RE, type RawConfig, type RawMatch, type RawPolicy } from './schema.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
-import { hasControlChar } from '../policy/glob.js';
+import { hasControlChar } from '../../common/glob.js';
 
 function obj<T extends z.ZodRawShape>(shape: T) {
   const known = Object.keys(shape).join(', ');

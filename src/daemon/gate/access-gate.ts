@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AsyncQueue } from '../../common/async-queue.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { ApproverIdentity, RequestContext } from '../../common/context.js';
+import type { ApproverIdentity, RequestContext } from '../../model/context.js';
 import { formatDuration } from '../../common/duration.js';
 import {
   ConflictError,
@@ -22,16 +22,8 @@ import { approverAllowed, type PolicyDecision } from '../policy/index.js';
 import { DeadlineQueue, type Deadlined } from './deadline-queue.js';
 import type { Broker } from '../vault/broker.js';
 import type { StateStore, StoredApproval, StoredGrant, StoredRequest } from '../state/store.js';
-import type {
-  AccessInput,
-  AccessUpdate,
-  ApprovalView,
-  ContextResolver,
-  Gate,
-  GrantHandle,
-  RequestStatus,
-  RequestView,
-} from './types.js';
+import type { AccessInput, AccessUpdate, ApprovalView, GrantHandle, RequestStatus, RequestView } from '../../model/request.js';
+import type { ContextResolver, Gate } from './types.js';
 
 export interface PolicyDecider {
   decide(resource: string, context: RequestContext): PolicyDecision;

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../common/context.js';
-import { STATUS_TO_STATE } from '../../common/wire-state.js';
-import type { AccessUpdate, RequestView } from '../gate/types.js';
+import type { RequestContext } from '../../model/context.js';
+import { STATUS_TO_STATE } from '../../model/wire-state.js';
+import type { AccessUpdate, RequestView } from '../../model/request.js';
 import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v1/AccessUpdate.js';
 import type { Context } from '../../generated/jitgate/v1/Context.js';
 import type { Request } from '../../generated/jitgate/v1/Request.js';

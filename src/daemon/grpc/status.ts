@@ -26,7 +26,7 @@ export const INTERNAL_DETAILS = 'internal error';
  */
 export function toGrpcStatus(err: unknown): GrpcStatus {
   if (err instanceof JitgateError) {
-    const code = CODE_TO_STATUS[err.code];
+    const code = CODE_TO_STATUS[err.genericCode];
     if (code !== undefined) return { code, details: err.message };
   }
   return { code: grpc.status.INTERNAL, details: INTERNAL_DETAILS };

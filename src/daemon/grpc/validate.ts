@@ -1,8 +1,8 @@
 import { hasControlChars } from '../../common/text.js';
-import { stateToStatus } from '../../common/wire-state.js';
+import { stateToStatus } from '../../model/wire-state.js';
 import { parseDuration } from '../../common/duration.js';
 import { InvalidArgumentError } from '../../common/errors.js';
-import type { AccessInput, RequestStatus } from '../gate/types.js';
+import type { AccessInput, RequestStatus } from '../../model/request.js';
 import type { AccessRequest__Output } from '../../generated/jitgate/v1/AccessRequest.js';
 import type { State__Output } from '../../generated/jitgate/v1/State.js';
 

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { RequestContext } from '../../common/context.js';
+import type { RequestContext } from '../../model/context.js';
 import { IdentityError } from '../../common/errors.js';
 import type { CiIssuerConfig } from '../config/types.js';
 import { hasControlChars, isFullRef, isSha, MAX_CONTEXT_VALUE_LENGTH } from './text-checks.js';

@@ -1,4 +1,4 @@
-import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { ContextMismatchError, type ComparedField, type ContextMismatch } from './context-mismatch-error.js';
 
 const COMPARED_FIELDS: readonly ComparedField[] = ['repository', 'ref', 'sha', 'actor', 'environment', 'workflow'];

@@ -1,4 +1,4 @@
-import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { IdentityError } from '../../common/errors.js';
 import type { ContextResolver } from '../gate/types.js';
 import { createLocalContextResolver } from './local-context-resolver.js';

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../common/clock.js';
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';

@@ -1,4 +1,4 @@
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import { IdentityError } from '../../common/errors.js';
 import type { Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';

@@ -1,4 +1,4 @@
-import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import type { ContextResolver } from '../gate/types.js';
 import { hasControlChars, isFullRef, isSha, MAX_CONTEXT_VALUE_LENGTH } from './text-checks.js';

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../common/clock.js';
-import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { CiIssuerConfig } from '../config/types.js';

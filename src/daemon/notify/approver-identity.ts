@@ -1,4 +1,4 @@
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import type { Config } from '../config/types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { GateEventType } from '../gate/access-gate.js';
-import type { RequestView } from '../gate/types.js';
+import type { RequestView } from '../../model/request.js';
 
 /** One change to a request, as the gate reports it. Holds no credentials. */
 export interface NotifyEvent {

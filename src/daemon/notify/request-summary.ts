@@ -1,5 +1,5 @@
 import { formatDuration } from '../../common/duration.js';
-import type { RequestView } from '../gate/types.js';
+import type { RequestView } from '../../model/request.js';
 
 /** Label/value lines every channel shows, in the order approvers read them. */
 export function contextLines(request: RequestView, nowMs: number): [label: string, value: string][] {

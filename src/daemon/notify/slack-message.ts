@@ -1,4 +1,4 @@
-import type { RequestView } from '../gate/types.js';
+import type { RequestView } from '../../model/request.js';
 import { contextLines, statusText } from './request-summary.js';
 
 export const APPROVE_ACTION = 'jitgate_approve';

@@ -10,7 +10,7 @@ import type { ApprovalPages } from '../web/approval-pages.js';
 import type { Notifier } from './notifier.js';
 import { validateNotifiersConfig } from './notifier-config.js';
 import { NotifierHub, type HubTuning } from './notifier-hub.js';
-import { readSecretFile } from './secret-file.js';
+import { readSecretFile } from '../../common/secret-file.js';
 import type { createSlackInteractionsHandler } from './slack-interactions.js';
 import type { SlackNotifier } from './slack-notifier.js';
 import type { DecisionSender } from './webhook-decisions.js';

@@ -1,4 +1,4 @@
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 
 /**
  * Whether an approver is one of the principals a rule allows. `group:X` needs X among the

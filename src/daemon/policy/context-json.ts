@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../common/context.js';
+import type { RequestContext } from '../../model/context.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

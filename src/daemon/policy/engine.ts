@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../common/context.js';
+import type { RequestContext } from '../../model/context.js';
 import type { MatchPatterns, PolicyMatch, PolicyRule, RequireSpec } from '../config/types.js';
-import { compileGlob, hasControlChar } from './glob.js';
+import { compileGlob, hasControlChar } from '../../common/glob.js';
 
 export type PolicyDecision =
   | { kind: 'deny'; rule: string | null; reason: string }

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../common/context.js';
+import type { RequestContext } from '../../model/context.js';
 import { formatDuration } from '../../common/duration.js';
 import type { RequireSpec } from '../config/types.js';
 import type { PolicyDecision, PolicyExplanation } from './engine.js';

@@ -9,7 +9,7 @@ import {
   errorMessage,
 } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { RequestStatus } from '../gate/types.js';
+import type { RequestStatus } from '../../model/request.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
   type ApprovalRow,

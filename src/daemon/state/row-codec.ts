@@ -1,7 +1,7 @@
-import type { RequestContext } from '../../common/context.js';
+import type { RequestContext } from '../../model/context.js';
 import { InvalidArgumentError, UnavailableError } from '../../common/errors.js';
 import type { RequireSpec } from '../config/types.js';
-import type { RequestStatus } from '../gate/types.js';
+import type { RequestStatus } from '../../model/request.js';
 import type { GrantStatus, StoredApproval, StoredGrant, StoredRequest } from './store.js';
 
 /**

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../common/clock.js';
 import { ConflictError, InvalidArgumentError, JitgateError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.js';
-import type { RequestStatus } from '../gate/types.js';
+import type { RequestStatus } from '../../model/request.js';
 import {
   type ApprovalRow,
   type GrantRow,

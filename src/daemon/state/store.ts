@@ -1,6 +1,6 @@
-import type { ClaimedContext, RequestContext } from '../../common/context.js';
+import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import type { RequireSpec } from '../config/types.js';
-import type { ApprovalView, RequestStatus } from '../gate/types.js';
+import type { ApprovalView, RequestStatus } from '../../model/request.js';
 
 export interface StoredRequest {
   readonly id: string;

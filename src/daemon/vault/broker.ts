@@ -1,5 +1,5 @@
 import type { ResourceConfig } from '../config/types.js';
-import type { Credentials } from '../gate/types.js';
+import type { Credentials } from '../../model/request.js';
 
 /** What a mint produced. `token` and `credentials` are secrets: never log or audit them. */
 export interface MintedGrant {

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { UnavailableError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ResourceConfig, VaultConfig } from '../config/types.js';
-import type { Credentials } from '../gate/types.js';
+import type { Credentials } from '../../model/request.js';
 import type { Broker, MintedGrant } from './broker.js';
 import { VaultHttpError, type VaultClient } from './vault-client.js';
 

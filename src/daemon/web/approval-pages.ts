@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { Clock } from '../../common/clock.js';
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import { ConfigError, ConflictError, errorMessage, IdentityError, InvalidArgumentError, JitgateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { AuditLog } from '../audit/types.js';
@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { Gate } from '../gate/types.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
 import { createIdpApproverResolver } from '../identity/idp-approver-resolver.js';
-import { readSecretFile } from '../notify/secret-file.js';
+import { readSecretFile } from '../../common/secret-file.js';
 import { PAGE_HEADERS } from './html.js';
 import { OidcClient } from './oidc-client.js';
 import { renderMessagePage, renderRequestPage } from './request-page.js';

@@ -1,6 +1,6 @@
-import type { ApproverIdentity } from '../../common/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import { formatDuration } from '../../common/duration.js';
-import type { RequestView } from '../gate/types.js';
+import type { RequestView } from '../../model/request.js';
 import { html, layout, raw, type SafeHtml } from './html.js';
 import type { Flash } from './session-store.js';
 

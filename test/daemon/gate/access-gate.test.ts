@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import type { ApproverIdentity } from '../../../src/common/context.js';
+import type { ApproverIdentity } from '../../../src/model/context.js';
 import { ConflictError, InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError } from '../../../src/common/errors.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startVaultWithDatabase } from '../../support/vault-fixture.js';

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApproverIdentity } from '../../../src/common/context.js';
+import type { ApproverIdentity } from '../../../src/model/context.js';
 import { systemClock, type Clock } from '../../../src/common/clock.js';
 import { IdentityError, NotFoundError, PermissionDeniedError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { LimitsConfig } from '../../../src/daemon/config/types.js';
-import type { AccessInput, AccessUpdate, ApproverResolver, Gate, RequestStatus, RequestView } from '../../../src/daemon/gate/types.js';
+import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../../src/model/request.js';
+import type { ApproverResolver, Gate } from '../../../src/daemon/gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from '../../../src/daemon/grpc/server.js';
 
 export const SECRET_PASSWORD = 'pw-7f3a9c1e-never-print';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
-import type { RequestContext } from '../../../src/common/context.js';
+import type { RequestContext } from '../../../src/model/context.js';
 import { IdentityError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { CiIssuerConfig, PolicyRule } from '../../../src/daemon/config/types.js';

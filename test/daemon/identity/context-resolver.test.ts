@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
-import type { ClaimedContext } from '../../../src/common/context.js';
+import type { ClaimedContext } from '../../../src/model/context.js';
 import { IdentityError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createContextResolver, createOidcContextResolver } from '../../../src/daemon/identity/oidc-context-resolver.js';

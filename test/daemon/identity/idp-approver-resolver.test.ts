@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { base64url, decodeJwt, SignJWT } from 'jose';
 import { ManualClock } from '../../../src/common/clock.js';
-import type { ApproverIdentity } from '../../../src/common/context.js';
+import type { ApproverIdentity } from '../../../src/model/context.js';
 import { IdentityError, PermissionDeniedError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { ApproverIdpConfig } from '../../../src/daemon/config/types.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClaimedContext } from '../../../src/common/context.js';
+import type { ClaimedContext } from '../../../src/model/context.js';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { createLocalContextResolver } from '../../../src/daemon/identity/local-context-resolver.js';
 

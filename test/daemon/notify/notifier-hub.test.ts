@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
 import { silentLogger } from '../../../src/common/logger.js';
-import type { RequestView } from '../../../src/daemon/gate/types.js';
+import type { RequestView } from '../../../src/model/request.js';
 import type { Notifier, NotifyEvent } from '../../../src/daemon/notify/notifier.js';
 import { NotifierHub } from '../../../src/daemon/notify/notifier-hub.js';
 import { MemoryAuditLog, advanceUntil, waitFor } from './notify-fixture.js';

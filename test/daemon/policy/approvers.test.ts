@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ApproverIdentity } from '../../../src/common/context.js';
+import type { ApproverIdentity } from '../../../src/model/context.js';
 import { approverAllowed } from '../../../src/daemon/policy/approvers.js';
 
 const bob: ApproverIdentity = {

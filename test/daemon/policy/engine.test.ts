@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RequestContext } from '../../../src/common/context.js';
+import type { RequestContext } from '../../../src/model/context.js';
 import type { PolicyRule, RequireSpec } from '../../../src/daemon/config/types.js';
 import { PolicyEngine } from '../../../src/daemon/policy/engine.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { RequestContext } from '../../../src/common/context.js';
+import type { RequestContext } from '../../../src/model/context.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../../src/common/errors.js';
-import type { RequestStatus } from '../../../src/daemon/gate/types.js';
+import type { RequestStatus } from '../../../src/model/request.js';
 import type { StateStore, StoredApproval, StoredGrant, StoredRequest } from '../../../src/daemon/state/store.js';
 
 const T0 = Date.UTC(2026, 0, 1);

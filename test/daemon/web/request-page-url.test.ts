@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RequestView } from '../../../src/daemon/gate/types.js';
+import type { RequestView } from '../../../src/model/request.js';
 import { renderEmail } from '../../../src/daemon/notify/email-notifier.js';
 import { renderSlackMessage } from '../../../src/daemon/notify/slack-message.js';
 import { requestPageUrl } from '../../../src/daemon/web/request-page-url.js';

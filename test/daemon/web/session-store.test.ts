@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
-import type { ApproverIdentity } from '../../../src/common/context.js';
+import type { ApproverIdentity } from '../../../src/model/context.js';
 import { isSameOrigin } from '../../../src/daemon/web/same-origin.js';
 import { SessionStore } from '../../../src/daemon/web/session-store.js';
 

@@ -5,7 +5,7 @@
  * that matches more than its author meant.
  */
 
-import { hasControlChars } from '../../common/text.js';
+import { hasControlChars } from './text.js';
 
 /** True when the text holds a newline or another control character; such values never match. */
 export const hasControlChar = hasControlChars;

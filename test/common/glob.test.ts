@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchGlob } from '../../../src/daemon/policy/glob.js';
+import { matchGlob } from '../../src/common/glob.js';
 
 describe('matchGlob', () => {
   it('matches the whole string literally when there is no wildcard', () => {

@@ -1,4 +1,4 @@
-import type { RequestStatus } from '../daemon/gate/types.js';
+import type { RequestStatus } from './request.js';
 import type { State__Output } from '../generated/jitgate/v1/State.js';
 
 /** Request status ↔ the proto's `State` enum: one table for the daemon's edge and the SDK. */

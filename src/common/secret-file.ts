@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../../common/errors.js';
+import { ConfigError } from './errors.js';
 
 /** Reads a secret from a file; one trailing newline (as editors and `echo` add) is not part of it. */
 export async function readSecretFile(path: string, keyPath: string): Promise<string> {
