@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds jitgate_<version>_<arch>.deb from this checkout, with no network: the compiled dist/, the
+# production dependencies already in node_modules/ (better-sqlite3 built for this Node ABI), the
+# systemd unit, sysusers.d/tmpfiles.d entries and the example config.
+#   deploy/deb/build.sh [OUT_DIR]      (default: dist/deb)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-$top/dist/deb}
+cd "$top"
+
+version=$(node -p 'require("./package.json").version')
+arch=$(dpkg --print-architecture)
+[ -d node_modules ] || { echo "build.sh: node_modules/ is missing: run npm ci first" >&2; exit 1; }
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+chmod 0755 "$stage"
+app=$stage/usr/lib/jitgate
+mkdir -p "$app" "$stage/usr/bin" "$stage/DEBIAN"
+
+# Compiled straight into the package tree: the checkout's own dist/ is left alone.
+echo "--- compile"
+npx tsc -p tsconfig.build.json --outDir "$app/dist"
+
+echo "--- stage"
+cp -r bin proto package.json README.md "$app/"
+# Production dependencies only, exactly as installed (npm lists each package's folder).
+mkdir -p "$app/node_modules"
+npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | while read -r dir; do
+  rel=${dir#"$top/"}
+  mkdir -p "$app/$(dirname "$rel")"
+  cp -r "$dir" "$app/$(dirname "$rel")/"
+done
+# better-sqlite3's C sources and build intermediates are not needed at run time.
+rm -rf "$app/node_modules/better-sqlite3/deps" "$app/node_modules/better-sqlite3/src" \
+  "$app/node_modules/better-sqlite3/build/Release/obj" "$app/node_modules/better-sqlite3/build/Release/.deps"
+
+for bin in jitgate jitgated; do
+  cat > "$stage/usr/bin/$bin" <<SH
+#!/bin/sh
+exec /usr/bin/node /usr/lib/jitgate/bin/$bin.js "\$@"
+SH
+  chmod 0755 "$stage/usr/bin/$bin"
+done
+
+install -D -m 0644 deploy/jitgated.service "$stage/usr/lib/systemd/system/jitgated.service"
+install -D -m 0644 "$here/sysusers.conf" "$stage/usr/lib/sysusers.d/jitgate.conf"
+install -D -m 0644 "$here/tmpfiles.conf" "$stage/usr/lib/tmpfiles.d/jitgate.conf"
+install -D -m 0640 deploy/jitgated.example.yaml "$stage/etc/jitgated/jitgated.example.yaml"
+
+size=$(du -sk "$stage" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/control" > "$stage/DEBIAN/control"
+install -m 0755 "$here/postinst" "$stage/DEBIAN/postinst"
+echo "/etc/jitgated/jitgated.example.yaml" > "$stage/DEBIAN/conffiles"
+
+mkdir -p "$out"
+deb="$out/jitgate_${version}_${arch}.deb"
+echo "--- dpkg-deb"
+dpkg-deb --root-owner-group -Zgzip --build "$stage" "$deb" >/dev/null
+echo "$deb"
