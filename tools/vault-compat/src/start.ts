@@ -1,5 +1,5 @@
-import type { Clock } from '../../src/common/clock.js';
-import { startVaultServer, type VaultTestServer } from '../vault/server.js';
+import type { Clock } from './clock.js';
+import { startVaultServer, type VaultTestServer } from './server.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 export type { TestPostgres, VaultTestServer };
