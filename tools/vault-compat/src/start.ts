@@ -1,3 +1,7 @@
+/**
+ * Starting the server with a database behind it, for everything that needs "a Vault that mints
+ * PostgreSQL logins": `npm start` (scripts/dev-start.ts), the bench (bench/vault-child.ts) and tests.
+ */
 import type { Clock } from './clock.js';
 import { startVaultServer, type VaultTestServer } from './server.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
