@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // node:test's describe/it return promises that the runner awaits itself.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'tools/*/test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
 );

@@ -3,7 +3,7 @@
  * CPU is not shared with the bench's clients and its event loop is not delayed by theirs. Prints
  * one JSON line with the address when ready; stops on SIGTERM or when stdin closes (the bench died).
  */
-import { startVaultWithDatabase } from '../test/support/vault-fixture.js';
+import { startVaultWithDatabase } from '../tools/vault-compat/src/start.js';
 
 const env = await startVaultWithDatabase();
 let stopping = false;

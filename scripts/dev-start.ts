@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startVaultWithDatabase } from '../test/support/vault-fixture.js';
+import { startVaultWithDatabase } from '../tools/vault-compat/src/start.js';
 
 const root = resolve(import.meta.dirname, '..');
 // JITGATE_DEV_DIR lets a test run this script without touching a developer's own .dev/.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCiIssuer, type CiIssuer } from '../support/ci-issuer.js';
 import { cli, DaemonProcess, fileExists, ROOT, STEP } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
   - name: token-from-main

@@ -20,7 +20,7 @@ import {
   transcript,
   contextFlags,
 } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
   - name: demo-db-from-main

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
   - name: token-needs-sre

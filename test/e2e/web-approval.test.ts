@@ -13,7 +13,7 @@ import { IDP_CLIENT_SECRET, IDP_REDIRECT_URI } from '../daemon/web/web-client.js
 import { launchBrowser } from '../support/browser.js';
 import { DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../support/vault-fixture.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
   - name: token-needs-sre

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roleExists as roleExistsAt } from '../vault/fixtures.js';
-import type { VaultWithDatabase } from './vault-fixture.js';
+import { roleExists as roleExistsAt } from '../../tools/vault-compat/test/fixtures.js';
+import type { VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const DAEMON = join(ROOT, 'src/daemon/main.ts');

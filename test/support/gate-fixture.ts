@@ -15,7 +15,7 @@ import { openSqliteStore } from '../../src/daemon/state/sqlite-store.js';
 import type { StateStore } from '../../src/daemon/state/store.js';
 import { createVaultBroker } from '../../src/daemon/vault/vault-broker.js';
 import { createVaultClient } from '../../src/daemon/vault/vault-client.js';
-import { startVaultWithDatabase } from './vault-fixture.js';
+import { startVaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 export type VaultEnv = Awaited<ReturnType<typeof startVaultWithDatabase>>;
 

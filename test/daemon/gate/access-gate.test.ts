@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ApproverIdentity } from '../../../src/model/context.js';
 import { ConflictError, InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError } from '../../../src/common/errors.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
-import { startVaultWithDatabase } from '../../support/vault-fixture.js';
-import { canLogin, roleExists } from '../../vault/fixtures.js';
+import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
+import { canLogin, roleExists } from '../../../tools/vault-compat/test/fixtures.js';
 
 const REQUIRE_ONE = `
   - name: demo-db-main

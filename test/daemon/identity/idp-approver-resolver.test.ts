@@ -11,7 +11,7 @@ import { createApproverResolver } from '../../../src/daemon/identity/approver-re
 import { createIdpApproverResolver, type IdpApproverResolverOptions } from '../../../src/daemon/identity/idp-approver-resolver.js';
 import { accessInput, startGateFixture, StreamProbe, type GateFixture } from '../../support/gate-fixture.js';
 import { startIdp, type IdpUser, type TestIdp } from '../../support/idp.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../../support/vault-fixture.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 
 const USERS: IdpUser[] = [
   { sub: 'u-carol', preferredUsername: 'carol', email: 'carol@acme.test', groups: ['sre', 'dba'] },

@@ -9,7 +9,7 @@ import type { WebhookEventBody } from '../../../src/daemon/notify/webhook-notifi
 import { accessInput, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startSlackApiServer } from '../../support/slack-api-server.js';
 import { startSmtpSink } from '../../support/smtp-sink.js';
-import { startVaultWithDatabase } from '../../support/vault-fixture.js';
+import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 import { advanceUntil, postSlack, signSlack, slackClickBody, startHookReceiver, waitFor, writeSecret } from './notify-fixture.js';
 
 const POLICIES = `

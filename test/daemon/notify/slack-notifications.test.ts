@@ -7,7 +7,7 @@ import { startNotifications, type Notifications } from '../../../src/daemon/noti
 import { hmacSha256Hex } from '../../../src/daemon/notify/signing.js';
 import { accessInput, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startSlackApiServer, type SlackApiCall, type SlackApiServer } from '../../support/slack-api-server.js';
-import { startVaultWithDatabase } from '../../support/vault-fixture.js';
+import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 import { postSlack, signSlack, slackClickBody, waitFor, writeSecret, type SlackClick } from './notify-fixture.js';
 
 const POLICIES = `

@@ -9,8 +9,8 @@ import { createLogger } from '../../../src/common/logger.js';
 import type { ResourceConfig, VaultConfig } from '../../../src/daemon/config/types.js';
 import { createVaultBroker, type VaultBroker } from '../../../src/daemon/vault/vault-broker.js';
 import { createVaultClient, type VaultClient } from '../../../src/daemon/vault/vault-client.js';
-import { vaultApi } from '../../support/vault-fixture.js';
-import { startVaultServer } from '../../vault/server.js';
+import { vaultApi } from '../../../tools/vault-compat/src/start.js';
+import { startVaultServer } from '../../../tools/vault-compat/src/server.js';
 
 type Server = Awaited<ReturnType<typeof startVaultServer>>;
 

@@ -11,7 +11,7 @@ import type { ResourceConfig, VaultConfig } from '../../../src/daemon/config/typ
 import type { MintedGrant } from '../../../src/daemon/vault/broker.js';
 import { createVaultBroker, type VaultBroker } from '../../../src/daemon/vault/vault-broker.js';
 import { createVaultClient, type VaultClient } from '../../../src/daemon/vault/vault-client.js';
-import { startVaultWithDatabase, vaultApi, type VaultWithDatabase } from '../../support/vault-fixture.js';
+import { startVaultWithDatabase, vaultApi, type VaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 
 interface Harness {
   broker: VaultBroker;

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
 import { UnavailableError } from '../../../src/common/errors.js';
 import { VaultHttpError, createVaultClient, type VaultClient } from '../../../src/daemon/vault/vault-client.js';
-import { startVaultServer } from '../../vault/server.js';
+import { startVaultServer } from '../../../tools/vault-compat/src/server.js';
 
 type Server = Awaited<ReturnType<typeof startVaultServer>>;
 

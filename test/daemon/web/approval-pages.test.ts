@@ -8,7 +8,7 @@ import { createHttpServer, type HttpServer } from '../../../src/daemon/http/http
 import { mountApprovalPages, SESSION_COOKIE, type ApprovalPages } from '../../../src/daemon/web/approval-pages.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startIdp, type TestIdp } from '../../support/idp.js';
-import { startVaultWithDatabase } from '../../support/vault-fixture.js';
+import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 import { csrfOf, IDP_CLIENT_SECRET, IDP_REDIRECT_URI, WebClient } from './web-client.js';
 
 const POLICIES = `

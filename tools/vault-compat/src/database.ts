@@ -1,7 +1,6 @@
 import pg from 'pg';
-import { systemClock } from '../../src/common/clock.js';
-import { errorMessage } from '../../src/common/errors.js';
-import { badRequest, noRoute, notFound, unsupportedOperation, VaultApiError } from './api-error.js';
+import { systemClock } from './clock.js';
+import { badRequest, errorMessage, noRoute, notFound, unsupportedOperation, VaultApiError } from './api-error.js';
 import { childKeys, listReply, noContent, ok, type Core, type Engine, type EngineRequest, type Reply } from './engine.js';
 import { randomBase62 } from './ids.js';
 import { bool, durationSeconds, optionalString, stringList } from './input.js';

@@ -1,6 +1,5 @@
-import type { Clock } from '../../src/common/clock.js';
-import { errorMessage } from '../../src/common/errors.js';
-import { badRequest } from './api-error.js';
+import type { Clock } from './clock.js';
+import { badRequest, errorMessage } from './api-error.js';
 import { randomBase62 } from './ids.js';
 import { rfc3339, SYSTEM_MAX_TTL_S } from './input.js';
 import { scheduleAt } from './timers.js';

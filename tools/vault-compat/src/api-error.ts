@@ -19,3 +19,8 @@ export const notFound = (): VaultApiError => new VaultApiError(404, []);
 export const noRoute = (path: string): VaultApiError =>
   new VaultApiError(404, [`no handler for route "${path}". route entry not found.`]);
 export const unsupportedOperation = (): VaultApiError => new VaultApiError(405, ['unsupported operation']);
+
+/** The message of a thrown value, for error texts the server returns. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

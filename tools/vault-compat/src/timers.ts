@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/common/clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 /** Node clamps longer timeouts to 1 ms, so long TTLs are re-armed in steps. */
 const MAX_STEP_MS = 2_147_483_647;

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/common/clock.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { ManualClock } from '../src/clock.js';
+import { startPostgres, type TestPostgres } from '../src/postgres.js';
+import { startVaultServer, type VaultTestServer } from '../src/server.js';
 import { call, canLogin, configureDatabase, expectStatus, obj, roleExists, str } from './fixtures.js';
-import { startVaultServer, type VaultTestServer } from './server.js';
 
 let postgres: TestPostgres;
 let server: VaultTestServer;

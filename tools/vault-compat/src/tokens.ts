@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/common/clock.js';
+import type { Clock } from './clock.js';
 import { newAccessor, newTokenId } from './ids.js';
 import { rfc3339, SYSTEM_MAX_TTL_S } from './input.js';
 import { scheduleAt } from './timers.js';

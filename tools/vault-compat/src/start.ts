@@ -1,5 +1,9 @@
-import type { Clock } from '../../src/common/clock.js';
-import { startVaultServer, type VaultTestServer } from '../vault/server.js';
+/**
+ * Starting the server with a database behind it, for everything that needs "a Vault that mints
+ * PostgreSQL logins": `npm start` (scripts/dev-start.ts), the bench (bench/vault-child.ts) and tests.
+ */
+import type { Clock } from './clock.js';
+import { startVaultServer, type VaultTestServer } from './server.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 export type { TestPostgres, VaultTestServer };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { systemClock, type Clock } from '../../src/common/clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { badRequest, noRoute, notFound, permissionDenied, unsupportedOperation, VaultApiError } from './api-error.js';
 import type { Capability } from './acl.js';
 import { AppRoleEngine } from './approle.js';

@@ -17,7 +17,7 @@ after(async () => {
 });
 
 it('npm run dev:vault prints an address and root token that work with curl', async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./cli.ts', import.meta.url)), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/cli.ts', import.meta.url)), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = child;
   let out = '';
   let err = '';

@@ -38,7 +38,7 @@ async function api(method: string, path: string, body: unknown): Promise<void> {
 
 try {
   if (values.postgres) {
-    const { startPostgres } = await import('../support/postgres.js');
+    const { startPostgres } = await import('./postgres.js');
     const pg = await startPostgres();
     stopPostgres = () => pg.stop();
     await api('POST', 'database/config/dev', {

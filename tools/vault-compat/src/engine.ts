@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/common/clock.js';
+import type { Clock } from './clock.js';
 import { newRequestId } from './ids.js';
 import type { Body } from './input.js';
 import type { LeaseManager } from './leases.js';

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import vault from 'node-vault';
 import pg from 'pg';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../src/postgres.js';
+import { startVaultServer, type VaultTestServer } from '../src/server.js';
 import { call, canLogin, configureDatabase, enable, expectStatus, obj, roleExists, str, suffix, urlFor } from './fixtures.js';
-import { startVaultServer, type VaultTestServer } from './server.js';
 
 const external = process.env.VAULT_ADDR && process.env.VAULT_TOKEN ? { address: process.env.VAULT_ADDR, token: process.env.VAULT_TOKEN } : null;
 

@@ -1,6 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { errorMessage } from '../../src/common/errors.js';
-import { badRequest, noRoute, notFound, unsupportedOperation } from './api-error.js';
+import { badRequest, errorMessage, noRoute, notFound, unsupportedOperation } from './api-error.js';
 import { childKeys, listReply, loginReply, noContent, ok, type Core, type Engine, type EngineRequest, type Reply } from './engine.js';
 import { durationSeconds, optionalString, stringList } from './input.js';
 
