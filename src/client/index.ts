@@ -3,3 +3,4 @@ export { AccessDeniedError } from './access-denied-error.js';
 export type { Grant, GrantEnd } from './grant.js';
 export type { AccessProgress, RequestInfo, ClaimedContext, RequestContext, RequestStatus, ApprovalView } from './types.js';
 export { fromGrpcError } from './grpc-errors.js';
+export { requestAccess, type RequestAccessOptions } from './request-access.js';
