@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ClaimedContext } from '../model/context.js';
 import { JitgateError } from '../common/errors.js';
 import type { RequestStatus } from '../model/request.js';
-import { loadJitgateProto } from '../daemon/grpc/load-proto.js';
+import { loadJitgateProto } from '../common/load-proto.js';
 import type { AccessServiceClient } from '../generated/jitgate/v1/AccessService.js';
 import type { ApprovalServiceClient } from '../generated/jitgate/v1/ApprovalService.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
