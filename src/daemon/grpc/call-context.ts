@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { JitgateError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { INTERNAL_DETAILS, toServiceError } from './status.js';
+import { INTERNAL_DETAILS, toGrpcStatus } from './status.js';
 
 /** What a handler gets of its call: a logger, the caller's metadata, and a signal that aborts when the call is gone. */
 export interface CallContext {
@@ -40,7 +40,7 @@ export class Call implements CallContext {
 
 /** Logs a failed call at the right level: domain refusals are routine; anything else is a bug or outage. */
 export function logFailure(log: Logger, err: unknown): void {
-  const { code, details } = toServiceError(err);
+  const { code, details } = toGrpcStatus(err);
   if (details === INTERNAL_DETAILS || !(err instanceof JitgateError)) {
     log.error({ err }, 'rpc failed with an internal error');
   } else {
