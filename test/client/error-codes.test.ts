@@ -67,6 +67,22 @@ describe('JitgateClient: codes from the daemon', () => {
     assert.equal(err.reason, 'policy says no');
   });
 
+  it('a denial whose stream does not end still rejects, with the generic code, and cancels the stream', async () => {
+    h.gate.endCodes['denyhold-db'] = 'POLICY_DENY';
+    const aborted = h.gate.nextAbort();
+    const started = Date.now();
+    const err = await client.request({ resource: 'denyhold-db' }).then(
+      () => assert.fail('expected a denial'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof AccessDeniedError);
+    assert.equal(err.outcome, 'denied');
+    // The trailers never came, so the code is the generic one, not the gate's.
+    assert.equal(err.code, 'ERR_ACCESS_DENIED');
+    assert.ok(Date.now() - started < 10_000);
+    await aborted;
+  });
+
   it('an expiry carries EXPIRED', async () => {
     const err = await client.request({ resource: 'expire-db' }).then(
       () => assert.fail('expected an expiry'),

@@ -16,7 +16,8 @@ export const SECRET_PASSWORD = 'pw-7f3a9c1e-never-print';
 /**
  * A scripted gate: the unit under test is the transport, so the gate's behaviour is chosen by
  * resource name. `auto-*` is granted at once; `deny-*` is denied; `expire-*` expires; `hold-*`
- * stays pending until the signal aborts; `error-*` throws `errors[resource]`. A denial or expiry
+ * stays pending until the signal aborts; `denyhold-*` is denied but keeps the stream open until the
+ * signal aborts; `error-*` throws `errors[resource]`. A denial or expiry
  * carries `endCodes[resource]` when set (the code the real gate names on the update); approve and
  * deny of an id in `errors` reject with that error.
  */
@@ -73,6 +74,12 @@ export class TestGate implements Gate {
     yield { kind: 'pending', request: this.view(id, resource, 'pending') };
     const endCode = this.endCodes[resource];
     const code = endCode === undefined ? {} : { code: endCode };
+    if (resource.startsWith('denyhold-')) {
+      // A denial after which the stream stays open: the client must not wait for its end forever.
+      yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no', ...code };
+      await onAbort;
+      return;
+    }
     if (resource.startsWith('deny-')) {
       yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no', ...code };
       return;
