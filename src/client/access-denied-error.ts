@@ -12,9 +12,13 @@ export class AccessDeniedError extends JitgateError {
     readonly reason: string,
     /** The request's id, for `jitgate show`. */
     readonly requestId: string,
-    /** The daemon's specific code (`POLICY_NO_MATCH`, `EXPIRED`, ...) when it sent one. */
+    /**
+     * The daemon's code (`POLICY_NO_MATCH`, `DENIED_BY_APPROVER`, ...) from the stream's trailers.
+     * Without one (an older daemon): `EXPIRED` for an expiry, else the generic `ERR_ACCESS_DENIED`.
+     */
     code?: ErrorCode,
   ) {
-    super(`access ${outcome}${reason ? `: ${reason}` : ''} (request ${requestId || 'unknown'})`, code === undefined ? undefined : { code });
+    const known = code ?? (outcome === 'expired' ? 'EXPIRED' : undefined);
+    super(`access ${outcome}${reason ? `: ${reason}` : ''} (request ${requestId || 'unknown'})`, known === undefined ? undefined : { code: known });
   }
 }

@@ -1,15 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ClaimedContext } from '../model/context.js';
-import { JitgateError, UnavailableError } from '../common/errors.js';
+import { JitgateError } from '../common/errors.js';
 import type { RequestStatus } from '../model/request.js';
-import { loadJitgateProto } from '../daemon/grpc/load-proto.js';
+import { loadJitgateProto } from '../common/load-proto.js';
 import type { AccessServiceClient } from '../generated/jitgate/v1/AccessService.js';
-import type { AccessUpdate__Output } from '../generated/jitgate/v1/AccessUpdate.js';
 import type { ApprovalServiceClient } from '../generated/jitgate/v1/ApprovalService.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
-import { AccessDeniedError } from './access-denied-error.js';
-import { STATUS_TO_STATE, toRequestInfo, toStatus } from './convert.js';
-import { StreamGrant, type Grant } from './grant.js';
+import { awaitGrant } from './access-stream.js';
+import { STATUS_TO_STATE, toRequestInfo } from './convert.js';
+import type { Grant } from './grant.js';
 import { fromGrpcError } from './grpc-errors.js';
 import type { AccessProgress, RequestInfo } from './types.js';
 
@@ -96,57 +95,7 @@ export class JitgateClient {
       context: { ...context },
     });
 
-    return new Promise<Grant>((resolve, reject) => {
-      let grant: StreamGrant | undefined;
-      let settled = false;
-      const fail = (err: unknown): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        call.cancel();
-        reject(err instanceof Error ? err : new JitgateError(String(err)));
-      };
-      const onAbort = (): void => {
-        fail(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      call.on('data', (update: AccessUpdate__Output) => {
-        let progress: AccessProgress;
-        try {
-          progress = { state: toStatus(update.state), reason: update.reason, request: toRequestInfo(update.request) };
-        } catch (err) {
-          if (grant) grant.settle({ outcome: 'lost', error: err instanceof JitgateError ? err : new JitgateError(String(err)) });
-          else fail(err);
-          return;
-        }
-        try {
-          onUpdate?.(progress);
-        } catch {
-          // A throwing progress callback must not leave credentials orphaned or the request hanging.
-        }
-        if (grant) {
-          if (progress.state === 'released') grant.settle({ outcome: 'released' });
-          return;
-        }
-        if (progress.state === 'granted') {
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          grant = new StreamGrant(update, progress.request.id, call, (grantId, releaseToken) => this.#release(grantId, releaseToken));
-          resolve(grant);
-        } else if (progress.state === 'denied' || progress.state === 'expired') {
-          fail(new AccessDeniedError(progress.state, update.reason || progress.request.statusReason || '', progress.request.id));
-        }
-      });
-      call.on('error', (err: grpc.ServiceError) => {
-        if (grant) grant.settle({ outcome: 'lost', error: fromGrpcError(err) });
-        else fail(fromGrpcError(err));
-      });
-      call.on('end', () => {
-        if (grant) grant.settle({ outcome: 'lost', error: new UnavailableError('jitgated ended the grant') });
-        else fail(new UnavailableError('jitgated ended the request without a decision'));
-      });
-    });
+    return awaitGrant(call, { signal, onUpdate, release: (grantId, releaseToken) => this.#release(grantId, releaseToken) });
   }
 
   /** Requests, optionally only those in the given states. */

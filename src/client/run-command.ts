@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ClaimedContext } from '../model/context.js';
-import { IdentityError, InvalidArgumentError, PermissionDeniedError, errorMessage } from '../common/errors.js';
+import { IdentityError, JitgateError, PermissionDeniedError, errorMessage } from '../common/errors.js';
 import { AccessDeniedError } from './access-denied-error.js';
 import { JitgateClient } from './client.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, RUN_EXIT_CODES } from './exit-codes.js';
 import { formatProgress } from './format.js';
 import type { Grant } from './grant.js';
 
@@ -28,26 +28,23 @@ function signalExit(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] as number | undefined ?? 0);
 }
 
-/** Maps a failed request to the documented exit code and prints its one-line reason. */
+/** The exit code of a request that failed before the command ran: from its code, through the one table. */
+export function runExitCode(err: unknown): number {
+  return err instanceof JitgateError ? RUN_EXIT_CODES[err.code] : EXIT.UNAVAILABLE;
+}
+
+/** Prints a failed request's one-line reason and returns its documented exit code. */
 function requestFailure(err: unknown, stderr: NodeJS.WritableStream, idTokenHint?: string): number {
   if (err instanceof AccessDeniedError) {
     stderr.write(`jitgate: ${err.message}\n`);
-    return err.outcome === 'expired' ? EXIT.EXPIRED : EXIT.DENIED;
-  }
-  if (err instanceof IdentityError && idTokenHint !== undefined) {
+  } else if (err instanceof IdentityError && idTokenHint !== undefined) {
     stderr.write(`jitgate: access denied: ${err.message}; ${idTokenHint}\n`);
-    return EXIT.DENIED;
-  }
-  if (err instanceof IdentityError || err instanceof PermissionDeniedError) {
+  } else if (err instanceof IdentityError || err instanceof PermissionDeniedError) {
     stderr.write(`jitgate: access denied: ${err.message}\n`);
-    return EXIT.DENIED;
+  } else {
+    stderr.write(`jitgate: ${errorMessage(err)}\n`);
   }
-  if (err instanceof InvalidArgumentError) {
-    stderr.write(`jitgate: ${err.message}\n`);
-    return EXIT.USAGE;
-  }
-  stderr.write(`jitgate: ${errorMessage(err)}\n`);
-  return EXIT.UNAVAILABLE;
+  return runExitCode(err);
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { JitgateError } from '../../common/errors.js';
+import { ERROR_CODE_METADATA_KEY, type ErrorCode } from '../../model/error-codes.js';
 
 export interface GrpcStatus {
   code: grpc.status;
@@ -32,8 +33,23 @@ export function toGrpcStatus(err: unknown): GrpcStatus {
   return { code: grpc.status.INTERNAL, details: INTERNAL_DETAILS };
 }
 
-/** A `grpc.ServiceError`-shaped object for handler callbacks and `call.emit('error')`. */
+/** The stable code a client sees for `err`: its own, or `ERR_INTERNAL` for anything not a `JitgateError`. */
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof JitgateError ? err.code : 'ERR_INTERNAL';
+}
+
+/** Trailing metadata carrying `code` under {@link ERROR_CODE_METADATA_KEY}, for statuses and stream ends. */
+export function errorCodeTrailer(code: ErrorCode): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, code);
+  return metadata;
+}
+
+/**
+ * A `grpc.ServiceError`-shaped object for handler callbacks and `call.emit('error')`; its
+ * `metadata` becomes the status's trailers, so the client learns the stable code too.
+ */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> & Error {
   const { code, details } = toGrpcStatus(err);
-  return Object.assign(new Error(details), { code, details });
+  return Object.assign(new Error(details), { code, details, metadata: errorCodeTrailer(errorCodeOf(err)) });
 }

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../../src/common/clock.js';
 import { IdentityError, NotFoundError, PermissionDeniedError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { LimitsConfig } from '../../../src/daemon/config/types.js';
+import type { ErrorCode } from '../../../src/model/error-codes.js';
 import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../../src/model/request.js';
 import type { ApproverResolver, Gate } from '../../../src/daemon/gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from '../../../src/daemon/grpc/server.js';
@@ -15,13 +16,17 @@ export const SECRET_PASSWORD = 'pw-7f3a9c1e-never-print';
 /**
  * A scripted gate: the unit under test is the transport, so the gate's behaviour is chosen by
  * resource name. `auto-*` is granted at once; `deny-*` is denied; `expire-*` expires; `hold-*`
- * stays pending until the signal aborts; `error-*` throws `errors[resource]`.
+ * stays pending until the signal aborts; `denyhold-*` is denied but keeps the stream open until the
+ * signal aborts; `error-*` throws `errors[resource]`. A denial or expiry
+ * carries `endCodes[resource]` when set (the code the real gate names on the update); approve and
+ * deny of an id in `errors` reject with that error.
  */
 export class TestGate implements Gate {
   readonly inputs: AccessInput[] = [];
   readonly aborted: string[] = [];
   readonly released: string[] = [];
   readonly errors: Record<string, Error> = {};
+  readonly endCodes: Record<string, ErrorCode> = {};
   readonly approvals: { id: string; approver: string; comment?: string }[] = [];
   #seq = 0;
   #abortWaiters: (() => void)[] = [];
@@ -67,12 +72,20 @@ export class TestGate implements Gate {
     const err = this.errors[resource];
     if (err) throw err;
     yield { kind: 'pending', request: this.view(id, resource, 'pending') };
+    const endCode = this.endCodes[resource];
+    const code = endCode === undefined ? {} : { code: endCode };
+    if (resource.startsWith('denyhold-')) {
+      // A denial after which the stream stays open: the client must not wait for its end forever.
+      yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no', ...code };
+      await onAbort;
+      return;
+    }
     if (resource.startsWith('deny-')) {
-      yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no' };
+      yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no', ...code };
       return;
     }
     if (resource.startsWith('expire-')) {
-      yield { kind: 'expired', request: this.view(id, resource, 'expired', { statusReason: 'expired' }), reason: 'no decision within 15m' };
+      yield { kind: 'expired', request: this.view(id, resource, 'expired', { statusReason: 'expired' }), reason: 'no decision within 15m', ...code };
       return;
     }
     if (resource.startsWith('hold-')) {
@@ -132,12 +145,16 @@ export class TestGate implements Gate {
   }
 
   approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
+    const err = this.errors[id];
+    if (err) return Promise.reject(err);
     if (approver.subject === 'alice') return Promise.reject(new PermissionDeniedError('the requester cannot approve their own request'));
     this.approvals.push({ id, approver: approver.subject, ...(comment === undefined ? {} : { comment }) });
     return Promise.resolve(this.view(id, 'auto-db', 'approved'));
   }
 
   deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    const err = this.errors[id];
+    if (err) return Promise.reject(err);
     this.approvals.push({ id, approver: approver.subject, comment: reason });
     return Promise.resolve(this.view(id, 'auto-db', 'denied', { statusReason: reason }));
   }

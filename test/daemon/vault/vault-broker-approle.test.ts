@@ -157,7 +157,7 @@ describe('vault broker with AppRole', () => {
   it('a wrong secret_id fails with UnavailableError that shows neither id', async () => {
     const wrong = join(dir, 'wrong_secret_id');
     const bogus = 'a1b2c3d4-0000-4000-8000-bogusbogus00';
-    await writeFile(wrong, bogus);
+    await writeFile(wrong, bogus, { mode: 0o600 });
     const { broker, text } = setup({ kind: 'approle', roleIdFile, secretIdFile: wrong, mount: 'approle' });
     await assert.rejects(broker.authenticate(), (err: unknown) => {
       assert.ok(err instanceof UnavailableError);

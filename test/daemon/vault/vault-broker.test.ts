@@ -352,13 +352,13 @@ describe('vault broker', () => {
     const { broker } = harness({ config: { auth: { kind: 'token', tokenFile: missing } } });
     await rejectsUnavailable(broker.authenticate(), new RegExp(`cannot read token_file ${missing} \\(ENOENT\\)`));
     const empty = join(dir, 'empty-token');
-    await writeFile(empty, '\n  \n');
+    await writeFile(empty, '\n  \n', { mode: 0o600 });
     const second = harness({ config: { auth: { kind: 'token', tokenFile: empty } } });
     await rejectsUnavailable(second.broker.authenticate(), new RegExp(`token_file ${empty} is empty`));
     const wrong = join(dir, 'wrong-token');
     const bogus = 'hvs.not-a-real-token-0123456789';
     seenSecrets.add(bogus);
-    await writeFile(wrong, bogus);
+    await writeFile(wrong, bogus, { mode: 0o600 });
     const third = harness({ config: { auth: { kind: 'token', tokenFile: wrong } } });
     await rejectsUnavailable(third.broker.authenticate(), /^vault: auth\/token\/lookup-self answered 403$/);
   });

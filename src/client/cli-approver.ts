@@ -1,0 +1,123 @@
+import { InvalidArgumentError, JitgateError, UnavailableError, errorMessage } from '../common/errors.js';
+import type { RequestStatus } from '../model/request.js';
+import { readApproverToken } from './approver-token.js';
+import type { AddCommands, CliIo, GlobalArgs } from './cli-context.js';
+import { JitgateClient } from './client.js';
+import { EXIT } from './exit-codes.js';
+import { formatRequestDetails, formatRequestLine } from './format.js';
+import { watchRequests } from './watch-command.js';
+
+const ACTIVE: RequestStatus[] = ['pending', 'approved', 'granted'];
+
+function approverClient(args: GlobalArgs): JitgateClient {
+  const file = args.approverTokenFile;
+  return new JitgateClient({
+    socket: args.socket,
+    ...(args.as === undefined ? {} : { approver: args.as }),
+    ...(file === undefined || file === '' ? {} : { bearerToken: readApproverToken(file) }),
+  });
+}
+
+/** Approver commands: the daemon unreachable is 69, a refusal (not found, not allowed, final) is 1. */
+function daemonFailure(err: unknown, io: CliIo): number {
+  io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
+  if (err instanceof InvalidArgumentError) return EXIT.USAGE;
+  if (err instanceof UnavailableError || !(err instanceof JitgateError)) return EXIT.UNAVAILABLE;
+  return EXIT.FAILURE;
+}
+
+async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateClient) => Promise<number>): Promise<number> {
+  const client = approverClient(args);
+  try {
+    return await fn(client);
+  } catch (err) {
+    return daemonFailure(err, io);
+  } finally {
+    client.close();
+  }
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+/** Runs `watch` until SIGINT/SIGTERM. */
+async function watchUntilSignal(client: JitgateClient, io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  const stop = (): void => {
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await watchRequests({ client, stdout: io.stdout, signal: controller.signal, ...(io.stdin ? { stdin: io.stdin } : {}) });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return EXIT.OK;
+}
+
+/** `list`, `show`, `approve`, `deny`, `watch`: the approver's commands. */
+export const addApproverCommands: AddCommands = (y, { io, done }) =>
+  y
+    .command(
+      'list',
+      'list requests (active ones unless --all)',
+      (c) => c.option('all', { type: 'boolean', default: false }).option('json', { type: 'boolean', default: false }),
+      (args) =>
+        done(
+          withApprover(args, io, async (client) => {
+            const requests = await client.listRequests(args.all ? {} : { status: ACTIVE });
+            if (args.json) io.stdout.write(json(requests));
+            else if (requests.length === 0) io.stdout.write('no requests\n');
+            else for (const r of requests) io.stdout.write(`${formatRequestLine(r, Date.now())}\n`);
+            return EXIT.OK;
+          }),
+        ),
+    )
+    .command(
+      'show <id>',
+      'show one request: verified context, approvals, time left',
+      (c) => c.positional('id', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+      (args) =>
+        done(
+          withApprover(args, io, async (client) => {
+            const r = await client.getRequest(args.id);
+            io.stdout.write(args.json ? json(r) : `${formatRequestDetails(r, Date.now())}\n`);
+            return EXIT.OK;
+          }),
+        ),
+    )
+    .command(
+      'approve <id>',
+      'approve a request',
+      (c) => c.positional('id', { type: 'string', demandOption: true }).option('comment', { type: 'string' }),
+      (args) =>
+        done(
+          withApprover(args, io, async (client) => {
+            const r = await client.approve(args.id, args.comment === undefined ? {} : { comment: args.comment });
+            io.stdout.write(`${formatRequestLine(r, Date.now())}\n`);
+            return EXIT.OK;
+          }),
+        ),
+    )
+    .command(
+      'deny <id>',
+      'deny a request',
+      (c) => c.positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string', demandOption: true }),
+      (args) =>
+        done(
+          withApprover(args, io, async (client) => {
+            const r = await client.deny(args.id, { reason: args.reason });
+            io.stdout.write(`${formatRequestLine(r, Date.now())}\n`);
+            return EXIT.OK;
+          }),
+        ),
+    )
+    .command(
+      'watch',
+      'print each new or changed request until interrupted; type approve/deny/show commands to act',
+      (c) => c,
+      (args) => done(withApprover(args, io, (client) => watchUntilSignal(client, io))),
+    );

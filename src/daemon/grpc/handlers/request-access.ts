@@ -1,0 +1,40 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { ErrorCode } from '../../../model/error-codes.js';
+import type { AccessUpdate } from '../../../model/request.js';
+import type { AccessRequest__Output } from '../../../generated/jitgate/v1/AccessRequest.js';
+import type { AccessUpdate as WireAccessUpdate } from '../../../generated/jitgate/v1/AccessUpdate.js';
+import { toWireUpdate } from '../convert.js';
+import type { StreamHandler } from '../rpc-adapters.js';
+import { errorCodeTrailer } from '../status.js';
+import { toAccessInput } from '../validate.js';
+import type { HandlerDeps } from './deps.js';
+
+/**
+ * The code of a request that ended without credentials. The gate names it on the update; until
+ * every path does, expiry is still `EXPIRED` and any other denial the generic `ERR_ACCESS_DENIED`.
+ */
+function endCode(update: AccessUpdate): ErrorCode | undefined {
+  if (update.kind !== 'denied' && update.kind !== 'expired') return undefined;
+  return update.code ?? (update.kind === 'expired' ? 'EXPIRED' : 'ERR_ACCESS_DENIED');
+}
+
+/**
+ * RequestAccess: every update of the gate, in order, until the gate is done. A stream that ends
+ * with a denial or expiry carries its code in the trailers: the proto messages stay as they are.
+ */
+export function requestAccessHandler({ gate, logger }: HandlerDeps): StreamHandler<AccessRequest__Output, WireAccessUpdate> {
+  return async (request, ctx, write) => {
+    const input = toAccessInput(request);
+    // Per-update lines are debug: the gate logs one info line per grant, and that is the budget.
+    const debug = logger.isLevelEnabled('debug');
+    let trailer: grpc.Metadata | undefined;
+    for await (const update of gate.requestAccess(input, ctx.signal)) {
+      if (debug) ctx.log.debug({ resource: input.resource, requestId: update.request.id, state: update.kind }, 'access update');
+      write(toWireUpdate(update));
+      const code = endCode(update);
+      if (code !== undefined) trailer = errorCodeTrailer(code);
+      if (ctx.signal.aborted) break;
+    }
+    return trailer;
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The only door to node-vault (src/daemon/vault/client/). Everything above it sees typed results and one error class,
+ * and never node-vault's quirks: its `tokenCreate*` helpers overwrite the client's own token, its
+ * generated helpers send the verb LIST, and it reads VAULT_* environment variables as defaults.
+ */
+export interface VaultClient {
+  health(): Promise<{ initialized: boolean; sealed: boolean }>;
+  createChildToken(req: ChildTokenRequest): Promise<{ token: string; accessor: string; leaseDurationS: number }>;
+  /** Reads `path` WITH `token` (not the daemon's), so any lease belongs to that token. */
+  read(path: string, token: string): Promise<{ leaseId: string | null; leaseDurationS: number; data: Record<string, unknown> }>;
+  /** Resolves when the accessor is already gone. */
+  revokeAccessor(accessor: string): Promise<void>;
+  /** Synchronous revoke: resolves once Vault has dropped the secret behind the lease. */
+  revokeLease(leaseId: string): Promise<void>;
+  /** Null when the token behind the accessor no longer exists. */
+  lookupAccessor(accessor: string): Promise<{ ttlS: number } | null>;
+  /** The daemon's own token. */
+  lookupSelf(): Promise<{ ttlS: number; renewable: boolean }>;
+  loginAppRole(mount: string, roleId: string, secretId: string): Promise<{ token: string; leaseDurationS: number; renewable: boolean }>;
+  renewSelf(): Promise<{ leaseDurationS: number }>;
+  setToken(token: string): void;
+  /** Drops pooled connections. */
+  close(): void;
+}
+
+export interface ChildTokenRequest {
+  readonly policies: readonly string[];
+  readonly ttl: string;
+  readonly explicitMaxTtl: string;
+  readonly renewable: false;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly displayName: string;
+  readonly noDefaultPolicy?: boolean;
+}
+
+export interface VaultClientOptions {
+  readonly address: string;
+  readonly timeoutMs: number;
+  readonly token?: string;
+  readonly caPem?: string;
+}
