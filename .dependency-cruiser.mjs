@@ -75,7 +75,7 @@ export default {
     },
     {
       name: 'client-not-to-daemon',
-      comment: 'The SDK and CLI ship to CI steps; importing the daemon would drag its internals (and their dependencies) into every consumer.',
+      comment: 'The SDK ships to CI steps; importing the daemon would drag its internals (and their dependencies) into every consumer.',
       severity: 'error',
       from: { path: '^src/client/' },
       to: { path: '^src/daemon/' },
@@ -85,7 +85,21 @@ export default {
       comment: 'The daemon must not depend on its own client: what both need lives in src/model or src/common.',
       severity: 'error',
       from: { path: '^src/daemon/' },
-      to: { path: '^src/client/' },
+      to: { path: '^src/(client|cli)/' },
+    },
+    {
+      name: 'client-not-to-cli',
+      comment: 'The CLI is built on the SDK, never the reverse: an SDK consumer gets no yargs and no terminal code.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'cli-uses-daemon-offline-parts-only',
+      comment: 'The CLI is a composition root like src/daemon/main.ts: `policy check|explain` evaluate a config offline with the daemon\'s own loader and engine (one implementation, so the answer is the daemon\'s). Nothing that serves, mints or stores.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/daemon/', pathNot: '^src/daemon/(config|policy)/' },
     },
 
     // ---- src/, scripts/, bench/, tools/ vs test/ ----

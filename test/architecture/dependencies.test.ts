@@ -75,6 +75,9 @@ describe('architecture: dependencies', () => {
         'scripts/dev.ts': "import { helper } from '../test/support/helper.js';\nhelper();\n",
         'test/support/helper.ts': 'export function helper(): void {}\n',
         'tools/compat/server.ts': "import { format } from '../../src/client/format.js';\nexport const compat = format;\n",
+        // The CLI may use the daemon's offline parts (config, policy), nothing that serves; the SDK never uses the CLI.
+        'src/cli/cli.ts': "import { serve } from '../daemon/grpc/server.js';\nexport const main = serve;\n",
+        'src/client/help.ts': "import { main } from '../cli/cli.js';\nexport const help = main;\n",
       });
     });
     after(async () => {
@@ -90,6 +93,8 @@ describe('architecture: dependencies', () => {
       assert.deepEqual(
         found,
         [
+          'cli-uses-daemon-offline-parts-only: src/cli/cli.ts → src/daemon/grpc/server.ts',
+          'client-not-to-cli: src/client/help.ts → src/cli/cli.ts',
           'client-not-to-daemon: src/client/client.ts → src/daemon/grpc/server.ts',
           'daemon-infrastructure-not-to-gate: src/daemon/state/store.ts → src/daemon/gate/types.ts',
           'daemon-not-to-client: src/daemon/grpc/server.ts → src/client/format.ts',

@@ -40,7 +40,7 @@ describe('deploy/deb/build.sh', () => {
       '/usr/bin/jitgate',
       '/usr/lib/jitgate/bin/jitgated.js',
       '/usr/lib/jitgate/dist/src/daemon/main.js',
-      '/usr/lib/jitgate/dist/src/client/cli.js',
+      '/usr/lib/jitgate/dist/src/cli/cli.js',
       '/usr/lib/jitgate/proto/jitgate/v1/access.proto',
       '/usr/lib/jitgate/node_modules/@grpc/grpc-js/package.json',
       '/usr/lib/jitgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node',

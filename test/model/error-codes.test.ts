@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { AccessDeniedError } from '../../src/client/access-denied-error.js';
-import { EXIT, RUN_EXIT_CODES } from '../../src/client/exit-codes.js';
+import { EXIT, RUN_EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { fromGrpcError } from '../../src/client/grpc-errors.js';
-import { runExitCode } from '../../src/client/run-command.js';
+import { runExitCode } from '../../src/cli/run-command.js';
 import {
   ConfigError,
   ConflictError,

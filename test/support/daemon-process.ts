@@ -9,7 +9,7 @@ import type { VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const DAEMON = join(ROOT, 'src/daemon/main.ts');
-const CLI = join(ROOT, 'src/client/cli.ts');
+const CLI = join(ROOT, 'src/cli/cli.ts');
 
 /** Everything any process of the suite printed, so a test can prove no secret was ever shown. */
 export const transcript: string[] = [];

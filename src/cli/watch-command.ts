@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { errorMessage } from '../common/errors.js';
-import type { JitgateClient } from './client.js';
+import type { JitgateClient } from '../client/client.js';
 import { formatRequestDetails, formatRequestLine } from './format.js';
 
 export interface WatchOptions {

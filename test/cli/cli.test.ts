@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { SECRET_PASSWORD, startHarness, type Harness } from '../daemon/grpc/test-gate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'src/client/cli.ts');
+const CLI = join(ROOT, 'src/cli/cli.ts');
 
 interface Result {
   code: number | null;

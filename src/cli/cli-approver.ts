@@ -2,7 +2,7 @@ import { InvalidArgumentError, JitgateError, UnavailableError, errorMessage } fr
 import type { RequestStatus } from '../model/request.js';
 import { readApproverToken } from './approver-token.js';
 import type { AddCommands, CliIo, GlobalArgs } from './cli-context.js';
-import { JitgateClient } from './client.js';
+import { JitgateClient } from '../client/client.js';
 import { EXIT } from './exit-codes.js';
 import { formatRequestDetails, formatRequestLine } from './format.js';
 import { watchRequests } from './watch-command.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/client/cli.js';
+import { main } from '../../src/cli/cli.js';
 
 const CONFIG = `
 vault: { address: http://127.0.0.1:8200, auth: { token_file: vault-token } }

@@ -8,7 +8,7 @@ import { addApproverCommands } from './cli-approver.js';
 import type { CliContext, CliIo, GlobalArgs } from './cli-context.js';
 import { addRunCommand } from './cli-run.js';
 import { addToolCommands } from './cli-tools.js';
-import { DEFAULT_SOCKET } from './client.js';
+import { DEFAULT_SOCKET } from '../client/client.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 export type { CliIo } from './cli-context.js';

@@ -3,7 +3,7 @@ import { errorMessage } from '../common/errors.js';
 import { claimedContext } from './ci-context.js';
 import type { AddCommands, CliIo } from './cli-context.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { resolveIdToken } from './resolve-id-token.js';
+import { resolveIdToken } from '../client/resolve-id-token.js';
 import { runWithAccess } from './run-command.js';
 
 interface RunArgs {

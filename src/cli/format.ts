@@ -1,5 +1,5 @@
 import { formatDuration } from '../common/duration.js';
-import type { AccessProgress, RequestInfo } from './types.js';
+import type { AccessProgress, RequestInfo } from '../client/types.js';
 
 function approvalsSoFar(r: RequestInfo): number {
   return new Set(r.approvals.filter((a) => a.decision === 'approve').map((a) => a.subject)).size;

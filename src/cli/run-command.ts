@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ClaimedContext } from '../model/context.js';
 import { IdentityError, JitgateError, PermissionDeniedError, errorMessage } from '../common/errors.js';
-import { AccessDeniedError } from './access-denied-error.js';
-import { JitgateClient } from './client.js';
+import { AccessDeniedError } from '../client/access-denied-error.js';
+import { JitgateClient } from '../client/client.js';
 import { EXIT, RUN_EXIT_CODES } from './exit-codes.js';
 import { formatProgress } from './format.js';
-import type { Grant } from './grant.js';
+import type { Grant } from '../client/grant.js';
 
 export interface RunOptions {
   readonly socket: string;
