@@ -4,7 +4,7 @@ import { ConfigError, errorMessage } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { openFileAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
-import type { Config } from './config/types.js';
+import type { CheckedConfig } from './config/types.js';
 import { AccessGate } from './gate/access-gate.js';
 import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
@@ -37,12 +37,13 @@ export interface Daemon {
 }
 
 /**
- * Assembles and starts jitgated from a validated config. Start-up order matters: the audit log
+ * Assembles and starts jitgated from a config that passed `checkConfig` (which `jitgated` runs
+ * first, refusing to start on any problem): nothing here validates settings again. Start-up order matters: the audit log
  * and state open first (nothing may happen unrecorded), then orphan recovery (which logs in to
  * Vault first if it has anything to revoke), and only then does the socket accept requests. The
  * Vault login otherwise starts right after SERVING, and every Vault call waits for it.
  */
-export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promise<Daemon> {
+export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.log.level);
   const log = logger.child({ component: 'daemon' });
