@@ -1,9 +1,8 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import type { AuditLog } from '../audit/types.js';
-import type { Gate } from '../gate/types.js';
+import type { ApproverResolver, Gate } from '../gate/types.js';
 import type { HttpRequest } from '../http/http-server.js';
-import type { ApproverResolver } from '../gate/types.js';
 import type { OidcClient } from './oidc-client.js';
 import { readCookie } from './same-origin.js';
 import type { Session, SessionStore } from './session-store.js';
