@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import {
+  auditSchema,
   groupsSchema,
   httpSchema,
   identitySchema,
@@ -21,6 +22,7 @@ import {
 export interface ConfigSections {
   readonly listen?: RawConfig['listen'];
   readonly state?: RawConfig['state'];
+  readonly audit?: RawConfig['audit'];
   readonly vault?: RawConfig['vault'];
   readonly identity?: RawConfig['identity'];
   readonly groups?: RawConfig['groups'];
@@ -33,6 +35,8 @@ export interface ConfigSections {
   readonly policies: readonly (readonly [number, RawPolicy])[];
   /** `notifiers:` entries as written; checked by notifier-settings.ts. */
   readonly notifiers: readonly unknown[];
+  /** Top-level keys present in the file whose section failed the schema (absent is not failed: defaults apply). */
+  readonly failed: ReadonlySet<string>;
 }
 
 function part<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
@@ -50,6 +54,7 @@ export function sectionsOfValid(raw: RawConfig): ConfigSections {
   return {
     ...(raw.listen && { listen: raw.listen }),
     ...(raw.state && { state: raw.state }),
+    ...(raw.audit && { audit: raw.audit }),
     vault: raw.vault,
     ...(raw.identity && { identity: raw.identity }),
     ...(raw.groups && { groups: raw.groups }),
@@ -58,13 +63,31 @@ export function sectionsOfValid(raw: RawConfig): ConfigSections {
     resourceNames: Object.keys(raw.resources),
     policies: (raw.policies ?? []).map((policy, i) => [i, policy] as const),
     notifiers: raw.notifiers ?? [],
+    failed: new Set(),
   };
+}
+
+const SECTION_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  listen: listenSchema,
+  state: stateSchema,
+  audit: auditSchema,
+  vault: vaultSchema,
+  identity: identitySchema,
+  groups: groupsSchema,
+  http: httpSchema,
+};
+
+/** Whether a section with a schema of its own parses as a whole (sections without one count as parsed). */
+function wholeSection(key: string, value: unknown): boolean {
+  const schema = SECTION_SCHEMAS[key];
+  return schema === undefined || schema.safeParse(value).success;
 }
 
 /** Sections of a file that failed the schema: each parsed alone, the failing ones left out. */
 export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections {
   const listen = part(listenSchema, doc.listen);
   const state = part(stateSchema, doc.state);
+  const audit = part(auditSchema, doc.audit);
   const vault = part(vaultSchema, doc.vault);
   const identity = part(identitySchema, doc.identity);
   const groups = part(groupsSchema, doc.groups);
@@ -85,6 +108,7 @@ export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections 
   return {
     ...(listen && { listen }),
     ...(state && { state }),
+    ...(audit && { audit }),
     ...(vault && { vault }),
     ...(identity && { identity }),
     ...(groups && { groups }),
@@ -93,5 +117,6 @@ export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections 
     resourceNames: Object.keys(writtenResources),
     policies,
     notifiers: Array.isArray(doc.notifiers) ? (doc.notifiers as unknown[]) : [],
+    failed: new Set(Object.keys(doc).filter((key) => doc[key] !== undefined && !wholeSection(key, doc[key]))),
   };
 }

@@ -9,12 +9,16 @@ import { ConfigError } from '../../common/errors.js';
 import { readSecretFile } from '../../common/secret-file.js';
 import type { ProblemList } from './config-problem.js';
 import type { ConfigSections } from './config-sections.js';
+import { mapAudit } from './to-config.js';
 import type { NotifierConfig } from './types.js';
 
 /** CA bundles can be long; anything beyond this is not a certificate file. */
 const MAX_PEM_FILE_BYTES = 4 * 1024 * 1024;
+/** As the audit writer requires (src/daemon/audit/audit-keys.ts). */
+const MIN_HMAC_KEY_BYTES = 32;
 
-type FileKind = 'secret' | 'certificate' | 'private-key';
+/** Audit keys are created at start when absent; an existing one must be usable, or the daemon stops. */
+type FileKind = 'secret' | 'certificate' | 'private-key' | 'audit-signing-key' | 'audit-hmac-key';
 
 interface FileRef {
   readonly keyPath: string;
@@ -38,6 +42,11 @@ function fileRefs(sections: ConfigSections, notifiers: readonly (readonly [numbe
   add('vault.auth.approle.role_id_file', auth?.approle?.role_id_file, 'secret');
   add('vault.auth.approle.secret_id_file', auth?.approle?.secret_id_file, 'secret');
   add('vault.ca_file', sections.vault?.ca_file, 'certificate');
+  if (!sections.failed.has('audit')) {
+    const audit = mapAudit(sections.audit, (path) => (isAbsolute(path) ? path : resolve(baseDir, path)));
+    add('audit.signing_key_file', audit.signingKeyFile, 'audit-signing-key');
+    add('audit.hmac_key_file', audit.hmacKeyFile, 'audit-hmac-key');
+  }
   add('identity.approvers.web.client_secret_file', sections.identity?.approvers?.web?.client_secret_file, 'secret');
   for (const [i, entry] of notifiers) {
     const at = `notifiers[${i}].${entry.kind}`;
@@ -70,9 +79,35 @@ async function readPem(ref: FileRef): Promise<string> {
   }
 }
 
+/** An existing audit key as the audit writer loads it; a missing one is created at start. */
+async function checkAuditKey(ref: FileRef): Promise<void> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(ref.file);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return;
+    throw new ConfigError(ref.keyPath, `cannot read ${JSON.stringify(ref.file)}${fsCode(err)}`, { cause: err });
+  }
+  if (ref.kind === 'audit-hmac-key') {
+    if (raw.toString('latin1').replace(/[\n\r \t]+$/, '').length < MIN_HMAC_KEY_BYTES) {
+      throw new ConfigError(ref.keyPath, `${ref.file} holds fewer than ${MIN_HMAC_KEY_BYTES} bytes`);
+    }
+    return;
+  }
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(raw.toString('utf8')).asymmetricKeyType;
+  } catch (err) {
+    throw new ConfigError(ref.keyPath, `${ref.file} is not a PEM private key`, { cause: err });
+  }
+  if (type !== 'ed25519') throw new ConfigError(ref.keyPath, `${ref.file} is not an Ed25519 key`);
+}
+
 /** Parses the file as the daemon will; messages name the file, never its content. */
 async function checkFile(ref: FileRef): Promise<void> {
-  if (ref.kind === 'secret') {
+  if (ref.kind === 'audit-signing-key' || ref.kind === 'audit-hmac-key') {
+    await checkAuditKey(ref);
+  } else if (ref.kind === 'secret') {
     await readSecretFile(ref.file, ref.keyPath);
   } else if (ref.kind === 'private-key') {
     // A private key is a secret: the same mode and owner rules as every other secret file.

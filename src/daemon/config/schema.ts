@@ -86,7 +86,7 @@ export const stateSchema = obj({
   password_file: filePath.optional(),
 });
 
-const auditSchema = obj({
+export const auditSchema = obj({
   file: filePath.optional(),
   signing_key_file: filePath.optional(),
   hmac_key_file: filePath.optional(),

@@ -64,7 +64,7 @@ export function resolveFileKeys(value: unknown, at: (path: string) => string): u
   );
 }
 
-type At = (path: string) => string;
+export type At = (path: string) => string;
 
 function mapListen(listen: RawConfig['listen'], at: At): Config['listen'] {
   const tcp = listen?.tcp;
@@ -94,7 +94,7 @@ function mapState(state: RawConfig['state'], at: At): Config['state'] {
     : { kind: 'sqlite', path: state?.sqlite === ':memory:' ? ':memory:' : at(state?.sqlite ?? '/var/lib/jitgated/state.db') };
 }
 
-function mapAudit(audit: RawConfig['audit'], at: At): Config['audit'] {
+export function mapAudit(audit: RawConfig['audit'], at: At): Config['audit'] {
   const auditFile = at(audit?.file ?? '/var/lib/jitgated/audit.jsonl');
   return {
     file: auditFile,

@@ -213,6 +213,13 @@ const BAD: readonly BadCase[] = [
   { category: 'bad client CA', edit: (d) => set(d, ['listen', 'tcp', 'tls', 'client_ca_file'], file('nope.pem')), path: 'listen.tcp.tls.client_ca_file', message: /cannot read/ },
   { category: 'bad Vault CA', edit: (d) => set(d, ['vault', 'ca_file'], file('garbage.pem')), path: 'vault.ca_file', message: /not a PEM certificate/ },
   {
+    category: 'audit signing key of the wrong type',
+    edit: (d) => set(d, ['audit', 'signing_key_file'], file('tls.key')),
+    path: 'audit.signing_key_file',
+    message: /is not an Ed25519 key/,
+  },
+  { category: 'audit hmac key too short', edit: (d) => set(d, ['audit', 'hmac_key_file'], file('hook-secret')), path: 'audit.hmac_key_file', message: /fewer than 32 bytes/ },
+  {
     category: 'password_file missing',
     edit: (d) => set(d, ['state'], { postgres: 'postgres://jit@127.0.0.1:1/jit', password_file: file('nope') }),
     path: 'state.password_file',
