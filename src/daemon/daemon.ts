@@ -4,7 +4,7 @@ import { ConfigError, errorMessage } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { openFileAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
-import type { Config } from './config/types.js';
+import type { CheckedConfig } from './config/types.js';
 import { AccessGate } from './gate/access-gate.js';
 import type { ApproverResolver, ContextResolver } from './gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
@@ -36,27 +36,18 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/**
- * Assembles and starts jitgated from a validated config. Start-up order matters: the audit log
- * and state open first (nothing may happen unrecorded), then orphan recovery (which logs in to
- * Vault first if it has anything to revoke), and only then does the socket accept requests. The
- * Vault login otherwise starts right after SERVING, and every Vault call waits for it.
- */
-export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promise<Daemon> {
-  const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(config.log.level);
-  const log = logger.child({ component: 'daemon' });
-
+function warnDevelopmentModes(config: CheckedConfig, log: Logger): void {
   if (config.identity.localContext) {
     log.warn('identity.local.context is on: requests assert their own context (development only; every audit record says trust: local)');
   }
   if (config.identity.localApprovers) {
     log.warn('identity.local.approvers is on: approvers name themselves (development only)');
   }
+}
 
-  const audit = await openFileAuditLog({ ...config.audit, clock, logger });
-  const store = await openStateStore(config.state, { clock, logger });
-
+/** The Vault broker (or the injected one), its login deferred. */
+async function connectVault(config: CheckedConfig, deps: DaemonDeps, clock: Clock, logger: Logger): Promise<ReturnType<typeof deferAuthentication>> {
+  const log = logger.child({ component: 'daemon' });
   let vaultBroker: Broker & { authenticate?(): Promise<void> };
   if (deps.broker) {
     vaultBroker = deps.broker;
@@ -68,10 +59,18 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
   // Keep serving if the login fails: mints fail closed (UNAVAILABLE) until Vault answers, and the
   // sweeper retries revocations. The login itself runs on the first Vault call or right after
   // SERVING, not before it: recovery with orphans still waits for it.
-  const broker = deferAuthentication(vaultBroker, (err) => {
+  return deferAuthentication(vaultBroker, (err) => {
     log.error({ err: errorMessage(err) }, 'vault authentication failed; grants will be refused until it works');
   });
+}
 
+/** Who is asking (CI context) and who approves, per `identity:`. */
+async function createIdentity(config: CheckedConfig, store: StateStore, clock: Clock, logger: Logger): Promise<{
+  oidc: { close(): void } | undefined;
+  idp: { close(): void } | undefined;
+  contexts: ContextResolver;
+  approvers: ApproverResolver;
+}> {
   // OIDC verification (jose), metrics (prom-client), notifiers and the PostgreSQL driver are
   // imported only when the config uses them: module loading dominates cold start.
   const oidc =
@@ -87,6 +86,28 @@ export async function startDaemon(config: Config, deps: DaemonDeps = {}): Promis
     groups: config.groups,
     ...(idp ? { idp } : {}),
   });
+  return { oidc, idp, contexts, approvers };
+}
+
+/**
+ * Assembles and starts jitgated from a config that passed `checkConfig` (which `jitgated` runs
+ * first, refusing to start on any problem): nothing here validates settings again. Start-up
+ * order matters: the audit log and state open first (nothing may happen unrecorded), then orphan recovery (which logs in to
+ * Vault first if it has anything to revoke), and only then does the socket accept requests. The
+ * Vault login otherwise starts right after SERVING, and every Vault call waits for it.
+ */
+export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}): Promise<Daemon> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.log.level);
+  const log = logger.child({ component: 'daemon' });
+
+  warnDevelopmentModes(config, log);
+
+  const audit = await openFileAuditLog({ ...config.audit, clock, logger });
+  const store = await openStateStore(config.state, { clock, logger });
+
+  const broker = await connectVault(config, deps, clock, logger);
+  const { oidc, idp, contexts, approvers } = await createIdentity(config, store, clock, logger);
 
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
   await gate.recover();

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
-import { ConfigError, errorMessage } from '../common/errors.js';
-import { loadConfig } from './config/load-config.js';
+import { errorMessage } from '../common/errors.js';
+import { checkConfigFile } from './config/check-config.js';
+import { problemText } from './config/config-problem.js';
+import type { CheckedConfig } from './config/types.js';
 import { startDaemon } from './daemon.js';
-import { validateNotifiersConfig } from './notify/start-notifications.js';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 78 (EX_CONFIG) invalid configuration, 64 usage. */
 const EX_USAGE = 64;
 const EX_CONFIG = 78;
 
-async function load(path: string): Promise<Awaited<ReturnType<typeof loadConfig>>> {
+/**
+ * The one configuration phase, shared by `check-config` and the daemon: every problem is printed,
+ * one per line, and any problem exits EX_CONFIG before anything starts.
+ */
+async function load(path: string): Promise<CheckedConfig> {
+  let result: Awaited<ReturnType<typeof checkConfigFile>>;
   try {
-    const config = await loadConfig(path);
-    validateNotifiersConfig(config.notifiers);
-    return config;
+    result = await checkConfigFile(path);
   } catch (err) {
     process.stderr.write(`jitgated: invalid config ${path}: ${errorMessage(err)}\n`);
-    process.exit(err instanceof ConfigError ? EX_CONFIG : 1);
+    process.exit(1);
   }
+  if (result.config === undefined || result.problems.length > 0) {
+    const lines = result.problems.map((problem) => `jitgated: invalid config ${path}: ${problemText(problem)}\n`);
+    process.stderr.write(lines.length > 0 ? lines.join('') : `jitgated: invalid config ${path}\n`);
+    process.exit(EX_CONFIG);
+  }
+  return result.config;
 }
 
 async function serve(configPath: string): Promise<void> {

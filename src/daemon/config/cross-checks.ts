@@ -1,13 +1,13 @@
 /**
  * Rules that span more than one field: names and references, numbers that must agree, and the
- * guard rails that stop a policy from trusting more than its author meant. Each throws a
- * ConfigError naming the exact key path.
+ * guard rails that stop a policy from trusting more than its author meant. Each reports every
+ * problem it finds, naming the exact key path, and runs on whatever sections parsed.
  */
-import { ConfigError } from '../../common/errors.js';
 import { compileGlob, isGlob } from '../../common/glob.js';
-import { formatPath } from './config-path.js';
+import type { ProblemList } from './config-problem.js';
+import type { ConfigSections } from './config-sections.js';
 import { urlHasPassword } from './inline-secrets.js';
-import { ENV_NAME_RE, GROUP_RE, NAME_RE, type RawConfig, type RawMatch, type RawPolicy } from './schema.js';
+import { ENV_NAME_RE, GROUP_RE, NAME_RE, type RawConfig, type RawMatch, type RawPolicy, type RawResource } from './schema.js';
 
 const MAX_LEEWAY_MS = 5 * 60_000;
 const DEFAULT_EXPIRES_AFTER_MS = 15 * 60_000;
@@ -33,9 +33,7 @@ export const CLAIM_FIELDS: readonly string[] = [
   'source_repository',
 ];
 
-function fail(path: readonly PropertyKey[], message: string): never {
-  throw new ConfigError(formatPath(path), message);
-}
+type Report = (path: readonly PropertyKey[], message: string) => void;
 
 /** GitHub's default audience is the owner's URL: every repository of that owner can mint a token for it. */
 function isGithubOwnerAudience(audience: string): boolean {
@@ -44,8 +42,7 @@ function isGithubOwnerAudience(audience: string): boolean {
   return host === 'github.com' || host === 'www.github.com';
 }
 
-function checkState(raw: RawConfig): void {
-  const state = raw.state;
+function checkState(state: RawConfig['state'], fail: Report): void {
   if (!state) return;
   const kinds = [state.sqlite, state.postgres].filter((v) => v !== undefined).length;
   if (kinds !== 1) fail(['state'], 'set exactly one of "sqlite" (a file path) or "postgres" (a URL)');
@@ -60,16 +57,17 @@ function checkState(raw: RawConfig): void {
   }
 }
 
-function checkVault(raw: RawConfig): void {
-  const auth = raw.vault.auth;
+function checkVault(vault: RawConfig['vault'] | undefined, fail: Report): void {
+  if (!vault) return;
+  const auth = vault.auth;
   if ((auth.token_file === undefined) === (auth.approle === undefined)) {
     fail(['vault', 'auth'], 'set exactly one of "token_file" or "approle"');
   }
 }
 
-function checkIdentity(raw: RawConfig): void {
+function checkIdentity(identity: RawConfig['identity'], fail: Report): void {
   const seen = new Set<string>();
-  raw.identity?.ci?.forEach((ci, i) => {
+  identity?.ci?.forEach((ci, i) => {
     const at = ['identity', 'ci', i];
     if (seen.has(ci.issuer)) fail([...at, 'issuer'], `issuer ${JSON.stringify(ci.issuer)} is configured twice`);
     seen.add(ci.issuer);
@@ -87,20 +85,19 @@ function checkIdentity(raw: RawConfig): void {
       }
     }
   });
-  const approvers = raw.identity?.approvers;
+  const approvers = identity?.approvers;
   if (approvers && isGithubOwnerAudience(approvers.audience)) {
     fail(['identity', 'approvers', 'audience'], 'use a jitgate-specific audience, not a GitHub URL');
   }
 }
 
-function checkGroups(raw: RawConfig): void {
-  for (const name of Object.keys(raw.groups ?? {})) {
+function checkGroups(groups: RawConfig['groups'], fail: Report): void {
+  for (const name of Object.keys(groups ?? {})) {
     if (!GROUP_RE.test(name)) fail(['groups', name], 'group names use letters, digits, "-", "_" and "."');
   }
 }
 
-function checkResources(raw: RawConfig): void {
-  for (const [name, resource] of Object.entries(raw.resources)) {
+function checkResource(name: string, resource: RawResource, fail: Report): void {
     const at = ['resources', name];
     if (!NAME_RE.test(name)) {
       fail(at, 'resource names start with a lower-case letter or digit and use only a-z, 0-9, "-", "_" and "."');
@@ -125,7 +122,6 @@ function checkResources(raw: RawConfig): void {
     if (resource.max_ttl !== undefined && resource.max_ttl < resource.ttl) {
       fail([...at, 'max_ttl'], 'must not be shorter than ttl');
     }
-  }
 }
 
 /** The value at `path` in the document as written, before normalisation. */
@@ -138,13 +134,12 @@ function written(doc: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function checkMatch(policy: RawPolicy, i: number, raw: RawConfig, doc: unknown): void {
+function checkMatch(policy: RawPolicy, i: number, known: readonly string[], doc: unknown, fail: Report): void {
   const match: RawMatch = policy.match ?? {};
   const at = ['policies', i, 'match'];
   // A single pattern is named by its key, one of a list by its index, as the user wrote it.
   const at2 = (key: string, j: number): PropertyKey[] =>
     Array.isArray(written(doc, [...at, key])) ? [...at, key, j] : [...at, key];
-  const known = Object.keys(raw.resources);
   match.resource?.forEach((pattern, j) => {
     const hits = known.filter(compileGlob(pattern));
     if (hits.length > 0) return;
@@ -170,7 +165,7 @@ function couldMatchProduction(match: RawMatch | undefined): boolean {
   return match.environment.some((pattern) => compileGlob(pattern)('production'));
 }
 
-function checkRequire(policy: RawPolicy, i: number): void {
+function checkRequire(policy: RawPolicy, i: number, fail: Report): void {
   const spec = policy.require;
   if (!spec) return;
   const at = ['policies', i, 'require'];
@@ -192,18 +187,18 @@ function checkRequire(policy: RawPolicy, i: number): void {
   }
 }
 
-function checkPolicies(raw: RawConfig, doc: unknown): void {
+function checkPolicies(sections: ConfigSections, doc: unknown, fail: Report): void {
   const names = new Map<string, number>();
-  raw.policies?.forEach((policy, i) => {
+  for (const [i, policy] of sections.policies) {
     const at = ['policies', i];
     const earlier = names.get(policy.name);
     if (earlier !== undefined) fail([...at, 'name'], `duplicate rule name ${JSON.stringify(policy.name)} (also policies[${earlier}])`);
-    names.set(policy.name, i);
+    else names.set(policy.name, i);
     if ((policy.decision === undefined) === (policy.require === undefined)) {
       fail(at, 'set exactly one of "decision" (deny or auto-approve) or "require"');
     }
-    checkMatch(policy, i, raw, doc);
-    checkRequire(policy, i);
+    checkMatch(policy, i, sections.resourceNames, doc, fail);
+    checkRequire(policy, i, fail);
     const grants = policy.require !== undefined || policy.decision === 'auto-approve';
     const pinned = policy.match?.repository !== undefined || policy.match?.repository_id !== undefined;
     if (grants && !pinned && couldMatchProduction(policy.match)) {
@@ -213,18 +208,21 @@ function checkPolicies(raw: RawConfig, doc: unknown): void {
           'add "repository" or "repository_id" to its match, or restrict "environment"',
       );
     }
-  });
+  }
 }
 
 /**
- * Cross-field validation of a structurally valid file (`raw`, normalised by the schema; `doc`, the
- * same document as written, for naming paths); throws ConfigError at the first problem.
+ * Cross-field validation of the sections that parsed (`sections`, normalised by the schema;
+ * `doc`, the same document as written, for naming paths). Reports every problem.
  */
-export function crossCheck(raw: RawConfig, doc: unknown): void {
-  checkState(raw);
-  checkVault(raw);
-  checkIdentity(raw);
-  checkGroups(raw);
-  checkResources(raw);
-  checkPolicies(raw, doc);
+export function crossCheck(sections: ConfigSections, doc: unknown, problems: ProblemList): void {
+  const fail: Report = (path, message) => {
+    problems.add(path, message);
+  };
+  checkState(sections.state, fail);
+  checkVault(sections.vault, fail);
+  checkIdentity(sections.identity, fail);
+  checkGroups(sections.groups, fail);
+  for (const [name, resource] of Object.entries(sections.resources)) checkResource(name, resource, fail);
+  checkPolicies(sections, doc, fail);
 }

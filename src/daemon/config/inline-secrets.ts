@@ -1,5 +1,4 @@
-import { ConfigError } from '../../common/errors.js';
-import { formatPath } from './config-path.js';
+import type { ProblemList } from './config-problem.js';
 
 /**
  * Keys that would put a secret into the config file itself. Config files get copied, committed and
@@ -33,11 +32,11 @@ function keysAreNames(path: readonly PropertyKey[]): boolean {
   return false;
 }
 
-/** Throws ConfigError at the first inline secret, naming the `*_file` key to use instead. */
-export function rejectInlineSecrets(value: unknown, path: PropertyKey[] = []): void {
+/** Reports every inline secret, naming the `*_file` key to use instead. */
+export function findInlineSecrets(value: unknown, problems: ProblemList, path: PropertyKey[] = []): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      rejectInlineSecrets(item, [...path, i]);
+      findInlineSecrets(item, problems, [...path, i]);
     });
     return;
   }
@@ -45,12 +44,13 @@ export function rejectInlineSecrets(value: unknown, path: PropertyKey[] = []): v
   const names = keysAreNames(path);
   for (const [key, child] of Object.entries(value)) {
     if (!names && SECRET_KEYS.has(key)) {
-      throw new ConfigError(
-        formatPath([...path, key]),
+      problems.add(
+        [...path, key],
         `inline secrets are not allowed: put the value in a file readable only by jitgated and set "${key}_file" instead`,
       );
+      continue;
     }
-    rejectInlineSecrets(child, [...path, key]);
+    findInlineSecrets(child, problems, [...path, key]);
   }
 }
 

@@ -71,7 +71,7 @@ export const NAME_RE = /^[a-z0-9][a-z0-9\-_.]*$/;
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9\-_.]*$/;
 
-const listenSchema = obj({
+export const listenSchema = obj({
   socket: filePath.optional(),
   socket_mode: fileMode.optional(),
   tcp: obj({
@@ -80,13 +80,13 @@ const listenSchema = obj({
   }).optional(),
 });
 
-const stateSchema = obj({
+export const stateSchema = obj({
   sqlite: filePath.optional(),
   postgres: url(['postgres:', 'postgresql:']).optional(),
   password_file: filePath.optional(),
 });
 
-const auditSchema = obj({
+export const auditSchema = obj({
   file: filePath.optional(),
   signing_key_file: filePath.optional(),
   hmac_key_file: filePath.optional(),
@@ -94,7 +94,7 @@ const auditSchema = obj({
   fsync: z.boolean().optional(),
 });
 
-const vaultSchema = obj({
+export const vaultSchema = obj({
   address: url(['https:', 'http:']),
   auth: obj({
     token_file: filePath.optional(),
@@ -133,7 +133,7 @@ const ciIssuerSchema = obj({
   web_url: url(['https:', 'http:']).optional(),
 });
 
-const identitySchema = obj({
+export const identitySchema = obj({
   local: obj({ context: z.boolean().optional(), approvers: z.boolean().optional() }).optional(),
   ci: z.array(ciIssuerSchema).optional(),
   approvers: obj({
@@ -152,7 +152,7 @@ const identitySchema = obj({
 
 const vaultPathRe = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.+@=-]+)*$/;
 
-const resourceSchema = obj({
+export const resourceSchema = obj({
   vault: obj({
     policies: z.array(text).min(1, 'must list at least one Vault policy'),
     read: text
@@ -216,7 +216,7 @@ const principal = text.refine((s) => /^(group|user):[^\s:]+$/.test(s), {
   error: (issue) => `${JSON.stringify(issue.input)} is not a principal: write "group:NAME" or "user:NAME"`,
 });
 
-const policySchema = obj({
+export const policySchema = obj({
   name: text,
   match: matchSchema.optional(),
   decision: z.enum(['deny', 'auto-approve']).optional(),
@@ -236,19 +236,23 @@ const limitsSchema = obj({
   default_rpc_deadline: duration.optional(),
 });
 
+export const groupsSchema = z.record(z.string(), z.array(text));
+
+export const httpSchema = obj({
+  listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'),
+  public_url: z.url().optional(),
+});
+
 export const configSchema = obj({
   listen: listenSchema.optional(),
   state: stateSchema.optional(),
   audit: auditSchema.optional(),
   vault: vaultSchema,
   identity: identitySchema.optional(),
-  groups: z.record(z.string(), z.array(text)).optional(),
+  groups: groupsSchema.optional(),
   resources: z.record(z.string(), resourceSchema),
   notifiers: z.array(z.unknown()).optional(),
-  http: obj({
-    listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'),
-    public_url: z.url().optional(),
-  }).optional(),
+  http: httpSchema.optional(),
   policies: z.array(policySchema).optional(),
   limits: limitsSchema.optional(),
   log: obj({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }).optional(),
@@ -258,3 +262,4 @@ export const configSchema = obj({
 export type RawConfig = z.output<typeof configSchema>;
 export type RawPolicy = NonNullable<RawConfig['policies']>[number];
 export type RawMatch = z.output<typeof matchSchema>;
+export type RawResource = z.output<typeof resourceSchema>;

@@ -146,6 +146,41 @@ export interface LimitsConfig {
   readonly defaultRpcDeadlineMs: number;
 }
 
+/** The validated notifier entries: camelCase, secrets still as file paths (read at start). */
+export interface SlackNotifierConfig {
+  readonly kind: 'slack';
+  readonly tokenFile: string;
+  readonly signingSecretFile: string;
+  readonly channel: string;
+  readonly teamId: string;
+  /** Slack user id → approver name (the same name the CLI uses). */
+  readonly users: Readonly<Record<string, string>>;
+  readonly apiUrl?: string;
+}
+
+export interface WebhookNotifierConfig {
+  readonly kind: 'webhook';
+  readonly url: string;
+  readonly secretFile: string;
+  /** When set, signed decisions may be POSTed to /webhook/decisions and act as this identity. */
+  readonly decisions?: { readonly identity: string };
+}
+
+export interface EmailNotifierConfig {
+  readonly kind: 'email';
+  readonly smtp: {
+    readonly host: string;
+    readonly port: number;
+    readonly secure: boolean;
+    readonly user?: string;
+    readonly passwordFile?: string;
+  };
+  readonly from: string;
+  readonly to: readonly string[];
+}
+
+export type NotifierConfig = SlackNotifierConfig | WebhookNotifierConfig | EmailNotifierConfig;
+
 export interface Config {
   readonly listen: ListenConfig;
   readonly state: StateConfig;
@@ -156,7 +191,7 @@ export interface Config {
   readonly groups: Readonly<Record<string, readonly string[]>>;
   readonly resources: Readonly<Record<string, ResourceConfig>>;
   readonly policies: readonly PolicyRule[];
-  /** Notifier entries as written (snake_case), `*_file` values resolved to absolute paths; validated by the notifiers. */
+  /** Notifier entries as written (snake_case), `*_file` values resolved to absolute paths; checked by checkConfig. */
   readonly notifiers: readonly unknown[];
   /**
    * HTTP listener for callbacks (Slack interactions, inbound webhook decisions) and the approval
@@ -167,4 +202,27 @@ export interface Config {
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
   /** SIGTERM → exit deadline. */
   readonly stopTimeoutMs: number;
+}
+
+/** The approval web page's settings, every derived value resolved (`identity.approvers.web`). */
+export interface WebPagesConfig {
+  /** The approvers' IdP: the page signs in with the ID tokens approvers use everywhere. */
+  readonly approvers: ApproverIdpConfig;
+  readonly clientId: string;
+  readonly clientSecretFile: string;
+  readonly scopes: readonly string[];
+  /** `identity.approvers.web.redirect_uri`, or `<http.public_url>/auth/callback`. */
+  readonly redirectUri: string;
+  /** `http.public_url`: the origin decisions must be posted from. */
+  readonly publicUrl?: string;
+}
+
+/**
+ * What `checkConfig` hands the daemon: a Config with no problem left, its notifier entries
+ * validated and typed and the web page's settings resolved. Nothing downstream validates again.
+ */
+export interface CheckedConfig extends Omit<Config, 'notifiers'> {
+  readonly notifiers: readonly NotifierConfig[];
+  /** Present when `identity.approvers.web` is configured. */
+  readonly webPages?: WebPagesConfig;
 }

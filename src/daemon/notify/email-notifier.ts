@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Clock } from '../../common/clock.js';
 import type { RequestView } from '../../model/request.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
-import type { EmailNotifierConfig } from './notifier-config.js';
+import type { EmailNotifierConfig } from '../config/types.js';
 import { requestPageUrl } from '../web/request-page-url.js';
 import { contextLines } from './request-summary.js';
 

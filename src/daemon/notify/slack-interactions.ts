@@ -1,11 +1,10 @@
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { Config } from '../config/types.js';
+import type { Config, SlackNotifierConfig } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
 import type { HttpHandler, HttpResponse } from '../http/http-server.js';
 import { channelApprover } from './approver-identity.js';
-import type { SlackNotifierConfig } from './notifier-config.js';
 import { ReplayGuard } from './replay-guard.js';
 import { SIGNATURE_WINDOW_MS, verifySlackSignature } from './signing.js';
 import { APPROVE_ACTION, DENY_ACTION } from './slack-message.js';

@@ -2,7 +2,7 @@ import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api'
 import type { Clock } from '../../common/clock.js';
 import { FINAL_STATUSES } from '../../model/request.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
-import type { SlackNotifierConfig } from './notifier-config.js';
+import type { SlackNotifierConfig } from '../config/types.js';
 import { requestPageUrl } from '../web/request-page-url.js';
 import { renderSlackMessage } from './slack-message.js';
 

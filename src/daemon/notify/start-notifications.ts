@@ -1,31 +1,26 @@
 import type { Clock } from '../../common/clock.js';
 import { ConfigError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { readSecretFile } from '../../common/secret-file.js';
 import type { AuditLog } from '../audit/types.js';
-import { formatPath } from '../config/config-path.js';
-import type { Config } from '../config/types.js';
+import type { CheckedConfig, NotifierConfig, SlackNotifierConfig } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
 import { createHttpServer, type HttpServer } from '../http/http-server.js';
 import type { ApprovalPages } from '../web/approval-pages.js';
 import type { Notifier } from './notifier.js';
-import { validateNotifiersConfig } from './notifier-config.js';
 import { NotifierHub, type HubTuning } from './notifier-hub.js';
-import { readSecretFile } from '../../common/secret-file.js';
-import type { createSlackInteractionsHandler } from './slack-interactions.js';
 import type { SlackNotifier } from './slack-notifier.js';
 import type { DecisionSender } from './webhook-decisions.js';
 
 // The notifier kinds, their SDKs (@slack/web-api, nodemailer) and the web pages (jose) are loaded
 // only when the config uses them: importing them all cost a few hundred ms of cold start.
 
-export { validateNotifiersConfig, type NotifierConfig } from './notifier-config.js';
-
 export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 export const WEBHOOK_DECISIONS_PATH = '/webhook/decisions';
 
 export interface StartNotificationsOptions {
-  /** `identity` only matters for the approval web page (`identity.approvers.web`). */
-  readonly config: Pick<Config, 'notifiers' | 'http' | 'groups'> & Partial<Pick<Config, 'identity'>>;
+  /** Checked settings (checkConfig): nothing here is validated again. */
+  readonly config: Pick<CheckedConfig, 'notifiers' | 'http' | 'groups'> & Partial<Pick<CheckedConfig, 'webPages'>>;
   readonly gate: AccessGate;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -49,62 +44,99 @@ export interface Notifications {
   close(): Promise<void>;
 }
 
-/**
- * Validates `notifiers:`, reads their secrets, subscribes a hub to the gate and, when `http:` is
- * configured, serves Slack interactions and inbound webhook decisions. Throws ConfigError (with the
- * key path) on any bad entry or unreadable secret, before anything starts.
- */
-export async function startNotifications(options: StartNotificationsOptions): Promise<Notifications> {
-  const { config, gate, audit, clock, logger } = options;
-  const entries = validateNotifiersConfig(config.notifiers);
-  // Notifications link to the web page only where it is actually served.
-  const publicUrl = config.identity?.approvers?.web !== undefined ? config.http?.publicUrl : undefined;
-  const linked = publicUrl !== undefined ? { publicUrl } : {};
-  const notifiers: Notifier[] = [];
-  const secrets: string[] = [];
-  const senders: DecisionSender[] = [];
-  const slackEndpoints: { notifier: SlackNotifier; signingSecret: string; config: Parameters<typeof createSlackInteractionsHandler>[0]['config'] }[] = [];
+interface SlackEndpoint {
+  readonly notifier: SlackNotifier;
+  readonly signingSecret: string;
+  readonly config: SlackNotifierConfig;
+}
 
+/** The notifiers of the checked entries, their secrets read (for redaction) and their inbound endpoints. */
+interface BuiltNotifiers {
+  readonly notifiers: Notifier[];
+  readonly secrets: string[];
+  readonly senders: DecisionSender[];
+  readonly slackEndpoints: SlackEndpoint[];
+}
+
+async function buildNotifiers(entries: readonly NotifierConfig[], options: StartNotificationsOptions): Promise<BuiltNotifiers> {
+  const { clock } = options;
+  // Notifications link to the web page only where it is actually served.
+  const publicUrl = options.config.webPages !== undefined ? options.config.http?.publicUrl : undefined;
+  const linked = publicUrl !== undefined ? { publicUrl } : {};
+  const built: BuiltNotifiers = { notifiers: [], secrets: [], senders: [], slackEndpoints: [] };
   for (const [index, entry] of entries.entries()) {
-    const at = (...keys: string[]): string => formatPath(['notifiers', index, entry.kind, ...keys]);
+    const at = (...keys: string[]): string => [`notifiers[${index}]`, entry.kind, ...keys].join('.');
     const name = `${entry.kind}#${index}`;
     if (entry.kind === 'slack') {
       const token = await readSecretFile(entry.tokenFile, at('token_file'));
       const signingSecret = await readSecretFile(entry.signingSecretFile, at('signing_secret_file'));
-      secrets.push(token, signingSecret);
+      built.secrets.push(token, signingSecret);
       const apiUrl = entry.apiUrl ?? options.slackApiUrl;
       const { SlackNotifier } = await import('./slack-notifier.js');
       const notifier = new SlackNotifier({ name, config: entry, token, clock, ...linked, ...(apiUrl !== undefined ? { apiUrl } : {}) });
-      notifiers.push(notifier);
-      slackEndpoints.push({ notifier, signingSecret, config: entry });
+      built.notifiers.push(notifier);
+      built.slackEndpoints.push({ notifier, signingSecret, config: entry });
     } else if (entry.kind === 'webhook') {
       const secret = await readSecretFile(entry.secretFile, at('secret_file'));
-      secrets.push(secret);
+      built.secrets.push(secret);
       const { WebhookNotifier } = await import('./webhook-notifier.js');
-      notifiers.push(new WebhookNotifier({ name, config: entry, secret, clock }));
-      if (entry.decisions) senders.push({ secret, identity: entry.decisions.identity });
+      built.notifiers.push(new WebhookNotifier({ name, config: entry, secret, clock }));
+      if (entry.decisions) built.senders.push({ secret, identity: entry.decisions.identity });
     } else {
       const password = entry.smtp.passwordFile !== undefined ? await readSecretFile(entry.smtp.passwordFile, at('smtp', 'password_file')) : undefined;
-      if (password !== undefined) secrets.push(password);
+      if (password !== undefined) built.secrets.push(password);
       const { EmailNotifier } = await import('./email-notifier.js');
-      notifiers.push(new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}) }));
+      built.notifiers.push(new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}) }));
     }
   }
-  if (slackEndpoints.length > 1) {
-    throw new ConfigError('notifiers', 'at most one slack notifier is supported (it owns /slack/interactions)');
-  }
-  const webPages = config.identity?.approvers?.web !== undefined;
-  const needsHttp = slackEndpoints.length > 0 || senders.length > 0 || webPages;
-  if (needsHttp && !config.http && !options.httpServer) {
-    throw new ConfigError('http', 'is required: Slack buttons, webhook decisions and the approval web page are served over HTTP (set http.listen)');
-  }
+  return built;
+}
 
+/** Serves Slack interactions and inbound webhook decisions on `server`. */
+async function mountCallbacks(server: HttpServer, built: BuiltNotifiers, options: StartNotificationsOptions, track: (work: Promise<void>) => void): Promise<void> {
+  const { gate, clock, logger, config } = options;
+  if (built.slackEndpoints.length > 0) {
+    const { createSlackInteractionsHandler } = await import('./slack-interactions.js');
+    for (const slack of built.slackEndpoints) {
+      server.route(
+        'POST',
+        SLACK_INTERACTIONS_PATH,
+        createSlackInteractionsHandler({
+          config: slack.config,
+          signingSecret: slack.signingSecret,
+          gate,
+          groups: config.groups,
+          clock,
+          logger,
+          tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
+          track,
+        }),
+      );
+    }
+  }
+  if (built.senders.length > 0) {
+    const { createWebhookDecisionsHandler } = await import('./webhook-decisions.js');
+    server.route('POST', WEBHOOK_DECISIONS_PATH, createWebhookDecisionsHandler({ senders: built.senders, gate, groups: config.groups, clock, logger }));
+  }
+}
+
+/**
+ * Starts the checked notifier entries: reads their secrets, subscribes a hub to the gate and, on
+ * the HTTP listener, serves Slack interactions, inbound webhook decisions and the approval web
+ * page. The settings were checked by checkConfig; what can still fail here is the world (a
+ * secret file removed since, a port taken), reported as ConfigError with the key path.
+ */
+export async function startNotifications(options: StartNotificationsOptions): Promise<Notifications> {
+  const { config, gate, audit, clock, logger } = options;
+  const built = await buildNotifiers(config.notifiers, options);
+  const webPages = config.webPages;
+  const needsHttp = built.slackEndpoints.length > 0 || built.senders.length > 0 || webPages !== undefined;
   const hub = new NotifierHub({
-    notifiers: [...notifiers, ...(options.extraNotifiers ?? [])],
+    notifiers: [...built.notifiers, ...(options.extraNotifiers ?? [])],
     audit,
     clock,
     logger,
-    secrets,
+    secrets: built.secrets,
     ...(options.tuning ? { tuning: options.tuning } : {}),
   });
   gate.onChange((event) => {
@@ -116,49 +148,27 @@ export async function startNotifications(options: StartNotificationsOptions): Pr
     inflight.add(work);
     void work.finally(() => inflight.delete(work));
   };
-  let httpAddress: string | undefined;
   const owned = !options.httpServer && config.http && needsHttp ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
   const server = options.httpServer ?? owned;
-  if (server) {
-    if (slackEndpoints.length > 0) {
-      const { createSlackInteractionsHandler } = await import('./slack-interactions.js');
-      for (const slack of slackEndpoints) {
-        server.route(
-          'POST',
-          SLACK_INTERACTIONS_PATH,
-          createSlackInteractionsHandler({
-            config: slack.config,
-            signingSecret: slack.signingSecret,
-            gate,
-            groups: config.groups,
-            clock,
-            logger,
-            tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
-            track,
-          }),
-        );
+  let pages: ApprovalPages | undefined;
+  let httpAddress: string | undefined;
+  try {
+    if (server) await mountCallbacks(server, built, options, track);
+    if (server && webPages) {
+      const { mountApprovalPages } = await import('../web/approval-pages.js');
+      pages = await mountApprovalPages({ server, settings: webPages, groups: config.groups, gate, audit, clock, logger });
+    }
+    if (owned) {
+      try {
+        httpAddress = await owned.start();
+      } catch (err) {
+        throw new ConfigError('http.listen', `cannot listen on ${config.http?.listen ?? ''}`, { cause: err });
       }
     }
-    if (senders.length > 0) {
-      const { createWebhookDecisionsHandler } = await import('./webhook-decisions.js');
-      server.route('POST', WEBHOOK_DECISIONS_PATH, createWebhookDecisionsHandler({ senders, gate, groups: config.groups, clock, logger }));
-    }
-  }
-  let pages: ApprovalPages | undefined;
-  try {
-    pages = server && webPages ? await (await import('../web/approval-pages.js')).mountApprovalPages({ server, config, gate, audit, clock, logger }) : undefined;
   } catch (err) {
     await hub.close();
+    pages?.close();
     throw err;
-  }
-  if (owned) {
-    try {
-      httpAddress = await owned.start();
-    } catch (err) {
-      await hub.close();
-      pages?.close();
-      throw new ConfigError('http.listen', `cannot listen on ${config.http?.listen ?? ''}`, { cause: err });
-    }
   }
 
   return {

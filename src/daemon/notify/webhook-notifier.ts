@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
 import { UnavailableError } from '../../common/errors.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
-import type { WebhookNotifierConfig } from './notifier-config.js';
+import type { WebhookNotifierConfig } from '../config/types.js';
 import { webhookSignatureHeaders } from './signing.js';
 
 /** The JSON body a receiver gets. `delivery_id` stays the same across retries of one event. */

@@ -25,6 +25,8 @@ import type { GrantStatus, StateStore, StoredApproval, StoredGrant, StoredReques
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/db`; the password never appears in errors or logs. */
   readonly url: string;
+  /** The password, when the URL has none (`state.password_file`); it wins over one in the URL. */
+  readonly password?: string;
   /** Only paces the purge of expired token ids. */
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -96,6 +98,14 @@ function describeUrl(url: string): string {
   }
 }
 
+/** The URL the pool connects with: pg lets a URL's (empty) password override a separate one, so it goes in the URL. */
+function connectionUrl(url: string, password: string | undefined): string {
+  if (password === undefined || !URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 /**
  * Connects, checks the server answers and migrates the schema. Throws UnavailableError naming the
  * database (password masked) when any of that fails.
@@ -104,7 +114,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const where = describeUrl(options.url);
   const timeout = options.timeoutMs ?? 5000;
   const pool = new Pool({
-    connectionString: options.url,
+    connectionString: connectionUrl(options.url, options.password),
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: timeout,
     statement_timeout: timeout,

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { Notifier } from '../../../src/daemon/notify/notifier.js';
 import { hmacSha256Hex, webhookSignatureHeaders } from '../../../src/daemon/notify/signing.js';
+import { validateNotifiersConfig } from '../../../src/daemon/config/notifier-settings.js';
 import { startNotifications } from '../../../src/daemon/notify/start-notifications.js';
 import type { WebhookEventBody } from '../../../src/daemon/notify/webhook-notifier.js';
 import { accessInput, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
@@ -58,7 +59,7 @@ describe('webhook, email and isolation of notifiers', () => {
     const config = {
       ...f.config,
       http: { listen: '127.0.0.1:0' },
-      notifiers: [{ webhook: { url: receiver.url, secret_file: await writeSecret(f.dir, 'hook-secret', HOOK_SECRET), decisions: { identity: 'dave' } } }],
+      notifiers: validateNotifiersConfig([{ webhook: { url: receiver.url, secret_file: await writeSecret(f.dir, 'hook-secret', HOOK_SECRET), decisions: { identity: 'dave' } } }]),
     };
     const notifications = await startNotifications({ config, gate: f.gate, audit: f.audit, clock: f.clock, logger: silentLogger() });
     try {
@@ -138,7 +139,7 @@ describe('webhook, email and isolation of notifiers', () => {
     const config = {
       ...f.config,
       http: { listen: '127.0.0.1:0' },
-      notifiers: [
+      notifiers: validateNotifiersConfig([
         { email: { smtp: { host: smtp.host, port: smtp.port }, from: 'jitgate@acme.test', to: ['sre@acme.test', 'dba@acme.test'] } },
         { webhook: { url: receiver.url, secret_file: await writeSecret(f.dir, 'hook', HOOK_SECRET), decisions: { identity: 'dave' } } },
         {
@@ -151,7 +152,7 @@ describe('webhook, email and isolation of notifiers', () => {
             api_url: slack.url,
           },
         },
-      ],
+      ]),
     };
     const notifications = await startNotifications({ config, gate: f.gate, audit: f.audit, clock: f.clock, logger: silentLogger() });
     try {
@@ -225,10 +226,10 @@ describe('webhook, email and isolation of notifiers', () => {
     };
     const config = {
       ...f.config,
-      notifiers: [
+      notifiers: validateNotifiersConfig([
         { webhook: { url: stuck.url, secret_file: await writeSecret(f.dir, 'stuck', HOOK_SECRET) } },
         { webhook: { url: good.url, secret_file: await writeSecret(f.dir, 'good', HOOK_SECRET) } },
-      ],
+      ]),
     };
     const notifications = await startNotifications({
       config,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/common/clock.js';
 import { silentLogger } from '../../../src/common/logger.js';
-import { validateNotifiersConfig } from '../../../src/daemon/notify/notifier-config.js';
+import { checkConfigText } from '../../../src/daemon/config/check-config.js';
+import { validateNotifiersConfig } from '../../../src/daemon/config/notifier-settings.js';
 import { startNotifications } from '../../../src/daemon/notify/start-notifications.js';
 import { MemoryAuditLog } from './notify-fixture.js';
 
@@ -56,7 +57,7 @@ describe('startNotifications refuses to start', () => {
       },
     } as unknown as Parameters<typeof startNotifications>[0]['gate'];
     return startNotifications({
-      config: { notifiers, groups: {}, ...(http ? { http } : {}) },
+      config: { notifiers: validateNotifiersConfig(notifiers), groups: {}, ...(http ? { http } : {}) },
       gate,
       audit: new MemoryAuditLog(),
       clock: new ManualClock(),
@@ -71,15 +72,20 @@ describe('startNotifications refuses to start', () => {
     );
   });
 
-  it('requires http when Slack buttons need a callback', async () => {
+  it('requires http when Slack buttons need a callback (checked by checkConfig, before anything starts)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jitgate-notify-'));
     try {
-      await writeFile(join(dir, 't'), 'xoxb-1');
-      await writeFile(join(dir, 's'), 'sign');
-      await assert.rejects(
-        start([{ slack: { ...slack, token_file: join(dir, 't'), signing_secret_file: join(dir, 's') } }]),
-        (err: unknown) => err instanceof ConfigError && err.path === 'http',
-      );
+      await writeFile(join(dir, 't'), 'xoxb-1', { mode: 0o600 });
+      await writeFile(join(dir, 's'), 'sign', { mode: 0o600 });
+      await writeFile(join(dir, 'vault-token'), 'hvs.x', { mode: 0o600 });
+      const entry = { slack: { ...slack, token_file: join(dir, 't'), signing_secret_file: join(dir, 's') } };
+      const yaml = [
+        'vault: { address: "http://127.0.0.1:8200", auth: { token_file: vault-token } }',
+        'resources: { db: { vault: { policies: [p] }, env: { VAULT_TOKEN: token }, ttl: 60s } }',
+        `notifiers: [${JSON.stringify(entry)}]`,
+      ].join('\n');
+      const { problems } = await checkConfigText(yaml, { source: 'c.yaml', baseDir: dir });
+      assert.ok(problems.some((p) => p.path === 'http'), JSON.stringify(problems));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createLocalApproverResolver } from '../../../src/daemon/identity/local-approver-resolver.js';
+import { validateNotifiersConfig } from '../../../src/daemon/config/notifier-settings.js';
 import { startNotifications, type Notifications } from '../../../src/daemon/notify/start-notifications.js';
 import { hmacSha256Hex } from '../../../src/daemon/notify/signing.js';
 import { accessInput, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
@@ -45,7 +46,7 @@ describe('Slack notifier and interactions', () => {
     const config = {
       ...f.config,
       http: { listen: '127.0.0.1:0' },
-      notifiers: [
+      notifiers: validateNotifiersConfig([
         {
           slack: {
             token_file: await writeSecret(f.dir, 'slack-token', TOKEN),
@@ -55,7 +56,7 @@ describe('Slack notifier and interactions', () => {
             users: USERS,
           },
         },
-      ],
+      ]),
     };
     notifications = await startNotifications({ config, gate: f.gate, audit: f.audit, clock: f.clock, logger: silentLogger(), slackApiUrl: slack.url });
     assert.ok(notifications.httpAddress);

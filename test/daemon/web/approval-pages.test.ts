@@ -44,19 +44,14 @@ describe('approval web page', () => {
     server = createHttpServer({ listen: '127.0.0.1:0', logger: silentLogger() });
     pages = await mountApprovalPages({
       server,
-      config: {
-        http: { listen: '127.0.0.1:0' },
-        groups: {},
-        identity: {
-          ...fixture.config.identity,
-          approvers: {
-            issuer: idp.issuer,
-            audience: idp.clientId,
-            groupsClaim: 'groups',
-            web: { clientId: idp.clientId, clientSecretFile: join(dir, 'client-secret'), scopes: ['openid', 'profile', 'email', 'groups'], redirectUri: IDP_REDIRECT_URI },
-          },
-        },
+      settings: {
+        approvers: { issuer: idp.issuer, audience: idp.clientId, groupsClaim: 'groups' },
+        clientId: idp.clientId,
+        clientSecretFile: join(dir, 'client-secret'),
+        scopes: ['openid', 'profile', 'email', 'groups'],
+        redirectUri: IDP_REDIRECT_URI,
       },
+      groups: {},
       gate: fixture.gate,
       audit: fixture.audit,
       clock: fixture.clock,

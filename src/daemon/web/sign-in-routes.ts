@@ -1,0 +1,77 @@
+import { decodeJwt } from 'jose';
+import { errorMessage, IdentityError } from '../../common/errors.js';
+import type { ApproverIdentity } from '../../model/context.js';
+import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
+import { WEB_CALLBACK_PATH } from '../config/web-settings.js';
+import { messagePage, redirect } from './page-response.js';
+import { constantTimeEqual } from './same-origin.js';
+import { randomToken, type PendingLogin } from './session-store.js';
+import { LOGIN_PATH, REQUEST_PATH_RE, type WebContext } from './web-context.js';
+
+/** `GET /auth/login`: starts the authorization-code flow with PKCE, remembering where to return. */
+async function startLogin(ctx: WebContext, request: HttpRequest): Promise<HttpResponse> {
+  const wanted = request.query?.get('return') ?? '';
+  // Only our own request pages: an open redirect would lend this site's name to phishing.
+  const returnTo = REQUEST_PATH_RE.test(wanted) && !wanted.endsWith('/approve') && !wanted.endsWith('/deny') ? wanted : '/';
+  const login = { state: randomToken(), nonce: randomToken(), verifier: randomToken(), returnTo };
+  let location: string;
+  try {
+    location = await ctx.oidc.authorizationUrl(login);
+  } catch (err) {
+    ctx.logger.error({ err: errorMessage(err) }, 'IdP discovery failed');
+    return messagePage(503, 'Sign-in unavailable', 'The identity provider cannot be reached. Try again shortly.');
+  }
+  const session = ctx.sessions.startLogin(login);
+  return redirect(location, { 'set-cookie': ctx.cookie(session) });
+}
+
+/** Redeems the code and verifies the ID token as every approver token is verified; else the page to show. */
+async function verifiedIdentity(ctx: WebContext, code: string, login: PendingLogin): Promise<{ identity: ApproverIdentity } | { refused: HttpResponse }> {
+  try {
+    const idToken = await ctx.oidc.redeem(code, login.verifier);
+    const identity = await ctx.resolver.resolve({ authorization: `Bearer ${idToken}` });
+    // Verified above, so decoding is safe; the nonce ties the token to this very sign-in.
+    const { nonce } = decodeJwt(idToken);
+    if (typeof nonce !== 'string' || !constantTimeEqual(nonce, login.nonce)) throw new IdentityError('ID token nonce mismatch');
+    return { identity };
+  } catch (err) {
+    ctx.logger.warn({ err: errorMessage(err) }, 'web sign-in refused');
+    const shown = err instanceof IdentityError ? err.message : 'the identity provider could not be reached';
+    return { refused: messagePage(err instanceof IdentityError ? 403 : 503, 'Sign-in failed', `Sign-in failed: ${shown}.`) };
+  }
+}
+
+/** `GET /auth/callback`: completes a sign-in started here, once, and audits it. */
+async function completeLogin(ctx: WebContext, request: HttpRequest): Promise<HttpResponse> {
+  const { audit, logger } = ctx;
+  const session = ctx.sessionOf(request);
+  const login = session?.login;
+  const state = request.query?.get('state') ?? '';
+  if (session === undefined || login === undefined || !constantTimeEqual(state, login.state)) {
+    return messagePage(400, 'Sign-in failed', 'This sign-in was not started here, or it took too long. Start again from the request page.');
+  }
+  // One use: a replayed callback URL finds nothing to complete.
+  delete session.login;
+  const error = request.query?.get('error');
+  const code = request.query?.get('code');
+  if (error !== undefined && error !== null) return messagePage(400, 'Sign-in failed', `The identity provider said: ${error.slice(0, 100)}`);
+  if (code === undefined || code === null || code === '') return messagePage(400, 'Sign-in failed', 'The identity provider sent no code.');
+  const verified = await verifiedIdentity(ctx, code, login);
+  if ('refused' in verified) return verified.refused;
+  const { identity } = verified;
+  try {
+    await audit.append({ type: 'approver.signed_in', channel: 'web', subject: identity.subject, name: identity.name, groups: identity.groups });
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'audit of a web sign-in failed');
+    return messagePage(503, 'Sign-in unavailable', 'The audit log cannot be written; nothing can be approved right now.');
+  }
+  const signedIn = ctx.sessions.signIn(session, identity);
+  logger.info({ subject: identity.subject, name: identity.name }, 'approver signed in on the web page');
+  return redirect(login.returnTo, { 'set-cookie': ctx.cookie(signedIn) });
+}
+
+/** Sign-in: the OIDC authorization-code flow with PKCE against the approvers' IdP. */
+export function mountSignInRoutes(server: HttpServer, ctx: WebContext): void {
+  server.route('GET', LOGIN_PATH, (request) => startLogin(ctx, request));
+  server.route('GET', WEB_CALLBACK_PATH, (request) => completeLogin(ctx, request));
+}
