@@ -4,7 +4,7 @@ import type { AddCommands, CliIo } from './cli-context.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 async function auditVerify(args: { file: string; publicKey?: string | undefined }, io: CliIo): Promise<number> {
-  const { verifyAuditFile, describeVerifyResult } = await import('../common/audit-chain.js');
+  const { verifyAuditFile, describeVerifyResult } = await import('../common/audit-verify.js');
   try {
     const publicKeyPem = args.publicKey === undefined ? undefined : await readFile(args.publicKey, 'utf8');
     const result = await verifyAuditFile(args.file, publicKeyPem === undefined ? {} : { publicKeyPem });

@@ -6,18 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import {
-  auditKeyId,
-  canonicalJson,
-  describeVerifyResult,
-  publicKeyToSpkiBase64,
-  recordHash,
-  serializeRecord,
-  signCheckpoint,
-  verifyAuditFile,
-  verifyAuditLines,
-  type VerifyResult,
-} from '../../src/common/audit-chain.js';
+import { auditKeyId, canonicalJson, publicKeyToSpkiBase64, recordHash, serializeRecord, signCheckpoint } from '../../src/common/audit-chain.js';
+import { describeVerifyResult, verifyAuditFile, verifyAuditLines, type VerifyResult } from '../../src/common/audit-verify.js';
 import { ManualClock } from '../../src/common/clock.js';
 import { InvalidArgumentError, NotFoundError } from '../../src/common/errors.js';
 import { silentLogger } from '../../src/common/logger.js';

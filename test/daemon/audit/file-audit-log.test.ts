@@ -3,7 +3,7 @@ import { mkdtemp, open, readFile, rm, stat, writeFile, appendFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { verifyAuditFile } from '../../../src/common/audit-chain.js';
+import { verifyAuditFile } from '../../../src/common/audit-verify.js';
 import { ManualClock } from '../../../src/common/clock.js';
 import { InvalidArgumentError, UnavailableError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
