@@ -1,20 +1,14 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../common/clock.js';
-import { ConflictError, InvalidArgumentError, JitgateError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.js';
+import { JitgateError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.js';
 import type { RequestStatus } from '../../model/request.js';
-import {
-  type ApprovalRow,
-  type GrantRow,
-  type RequestRow,
-  checkInteger,
-  decodeApproval,
-  decodeGrant,
-  decodeRequest,
-} from './row-codec.js';
+import { checkInteger, decodeApproval, decodeGrant, decodeRequest } from './row-codec.js';
+import { checkLimit, mapError } from './sqlite-errors.js';
 import { migrateSqlite } from './sqlite-schema.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { WalSync } from './wal-sync.js';
 import type { GrantStatus, StateStore, StoredApproval, StoredGrant, StoredRequest } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -30,28 +24,9 @@ export interface SqliteStoreOptions {
 const PURGE_INTERVAL_MS = 60_000;
 const PURGE_BATCH = 500;
 
-type Bind = Record<string, string | number | null>;
-
 /** Writes sharing one transaction; their promises settle when it commits. */
 interface Batch {
   readonly waiters: { resolve: () => void; reject: (err: Error) => void }[];
-}
-
-interface Statements {
-  insertRequest: Database.Statement<[Bind]>;
-  transitionRequest: Database.Statement<[Bind]>;
-  getRequest: Database.Statement<[string], RequestRow>;
-  listRequests: Database.Statement<[Bind], RequestRow>;
-  listRequestsByStatus: Database.Statement<[Bind], RequestRow>;
-  countRequests: Database.Statement<[string], number>;
-  addApproval: Database.Statement<[Bind]>;
-  listApprovals: Database.Statement<[string], ApprovalRow>;
-  insertGrant: Database.Statement<[Bind]>;
-  updateGrant: Database.Statement<[Bind]>;
-  getGrant: Database.Statement<[string], GrantRow>;
-  listGrants: Database.Statement<[string], GrantRow>;
-  rememberTokenId: Database.Statement<[Bind]>;
-  purgeTokenIds: Database.Statement<[Bind]>;
 }
 
 /**
@@ -108,11 +83,8 @@ export class SqliteStateStore implements StateStore {
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #sql: Statements;
-  readonly #walFile: string | null;
+  readonly #wal: WalSync;
   #lastPurge = Number.NEGATIVE_INFINITY;
-  #wal: Promise<FileHandle> | undefined;
-  #syncing: Promise<void> | undefined;
-  #nextSync: Promise<void> | undefined;
   #batch: Batch | undefined;
 
   /**
@@ -122,54 +94,8 @@ export class SqliteStateStore implements StateStore {
   constructor(db: Database.Database, clock: Clock, walFile: string | null = null) {
     this.#db = db;
     this.#clock = clock;
-    this.#walFile = walFile;
-    this.#sql = {
-      insertRequest: db.prepare<[Bind]>(`
-        INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
-                              require, created_at, expires_at, updated_at)
-        VALUES (@id, @resource, @reason, @context, @claimed, @ttlMs, @status, @statusReason, @rule,
-                @require, @createdAt, @expiresAt, @updatedAt)`),
-      transitionRequest: db.prepare<[Bind]>(`
-        UPDATE requests
-           SET status = @status, status_reason = coalesce(@statusReason, status_reason), updated_at = @updatedAt
-         WHERE id = @id AND status IN (SELECT value FROM json_each(@from))`),
-      getRequest: db.prepare<[string], RequestRow>('SELECT * FROM requests WHERE id = ?'),
-      listRequests: db.prepare<[Bind], RequestRow>('SELECT * FROM requests ORDER BY created_at DESC, rowid DESC LIMIT @limit'),
-      listRequestsByStatus: db.prepare<[Bind], RequestRow>(`
-        SELECT * FROM requests WHERE status IN (SELECT value FROM json_each(@statuses))
-         ORDER BY created_at DESC, rowid DESC LIMIT @limit`),
-      countRequests: db.prepare<[string], number>(
-        'SELECT count(*) FROM requests WHERE status IN (SELECT value FROM json_each(?))',
-      ).pluck(),
-      addApproval: db.prepare<[Bind]>(`
-        INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
-        VALUES (@requestId, @subject, @name, @trust, @decision, @comment, @at)
-        ON CONFLICT (request_id, subject) DO NOTHING`),
-      listApprovals: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE request_id = ? ORDER BY at, rowid'),
-      insertGrant: db.prepare<[Bind]>(`
-        INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
-        VALUES (@id, @requestId, @resource, @accessor, @leaseIds, @status, @createdAt, @expiresAt, @updatedAt)`),
-      updateGrant: db.prepare<[Bind]>(`
-        UPDATE grants
-           SET accessor = CASE WHEN @setAccessor THEN @accessor ELSE accessor END,
-               lease_ids = coalesce(@leaseIds, lease_ids),
-               status = coalesce(@status, status),
-               expires_at = coalesce(@expiresAt, expires_at),
-               updated_at = @updatedAt
-         WHERE id = @id`),
-      getGrant: db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE id = ?'),
-      listGrants: db.prepare<[string], GrantRow>(
-        'SELECT * FROM grants WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid',
-      ),
-      // Inserts, or takes over a row whose lifetime is over; a live row is left alone (changes = 0).
-      rememberTokenId: db.prepare<[Bind]>(`
-        INSERT INTO token_ids (issuer, jti, expires_at) VALUES (@issuer, @jti, @expiresAt)
-        ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at
-         WHERE token_ids.expires_at <= @now`),
-      purgeTokenIds: db.prepare<[Bind]>(`
-        DELETE FROM token_ids WHERE rowid IN
-          (SELECT rowid FROM token_ids WHERE expires_at <= @now LIMIT @limit)`),
-    };
+    this.#wal = new WalSync(walFile);
+    this.#sql = prepareStatements(db);
   }
 
   insertRequest(request: StoredRequest): Promise<void> {
@@ -305,57 +231,17 @@ export class SqliteStateStore implements StateStore {
       return result.changes === 1;
     }, true);
     return recorded.then(async (fresh) => {
-      if (fresh) await this.#durable();
+      if (fresh) await this.#wal.durable();
       return fresh;
     });
   }
 
   async close(): Promise<void> {
     if (this.#batch) this.#commit(this.#batch);
-    await Promise.allSettled([this.#syncing, this.#nextSync]);
-    const wal = this.#wal;
-    this.#wal = undefined;
-    if (wal) await wal.then((handle) => handle.close()).catch(() => undefined);
+    await this.#wal.close();
     return this.#run('close', () => {
       if (this.#db.open) this.#db.close();
     });
-  }
-
-  /**
-   * Resolves once every commit made before the call is on disk: an fdatasync of the WAL file on
-   * the thread pool. A sync already running may have started before the caller's commit, so
-   * callers arriving meanwhile share the one after it (group commit).
-   */
-  #durable(): Promise<void> {
-    if (this.#walFile === null) return Promise.resolve();
-    const walFile = this.#walFile;
-    if (!this.#syncing) {
-      this.#syncing = this.#syncWal(walFile).finally(() => {
-        this.#syncing = undefined;
-      });
-      return this.#syncing;
-    }
-    this.#nextSync ??= this.#syncing
-      .catch(() => undefined)
-      .then(() => {
-        this.#nextSync = undefined;
-        return this.#durable();
-      });
-    return this.#nextSync;
-  }
-
-  async #syncWal(walFile: string): Promise<void> {
-    try {
-      this.#wal ??= open(walFile, 'r');
-      const handle = await this.#wal;
-      await handle.datasync();
-    } catch (err) {
-      // Reopen next time: the handle may be what failed. Closing it is best effort.
-      const wal = this.#wal;
-      this.#wal = undefined;
-      void wal?.then((handle) => handle.close()).catch(() => undefined);
-      throw new UnavailableError(`state store: syncing ${walFile} failed: ${errorMessage(err)}`, { cause: err });
-    }
   }
 
   /** Keeps the replay cache bounded without a timer: a bounded batch, at most once per interval. */
@@ -429,32 +315,4 @@ export class SqliteStateStore implements StateStore {
     const failure = mapError('commit', err);
     for (const waiter of batch.waiters) waiter.reject(failure);
   }
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new InvalidArgumentError('limit', 'must be a non-negative integer');
-  }
-  return limit;
-}
-
-/**
- * Constraint violations are the caller's problem and get precise classes; everything else
- * (I/O, locks, a closed database) is an unavailable store. Messages carry SQLite's text only:
- * it names constraints and columns, never bound values.
- */
-function mapError(operation: string, err: unknown): Error {
-  if (err instanceof JitgateError) return err;
-  if (err instanceof Database.SqliteError) {
-    switch (err.code) {
-      case 'SQLITE_CONSTRAINT_PRIMARYKEY':
-      case 'SQLITE_CONSTRAINT_UNIQUE':
-        return new ConflictError(`state store: ${operation}: already exists`, { cause: err });
-      case 'SQLITE_CONSTRAINT_FOREIGNKEY':
-        return new NotFoundError(`state store: ${operation}: request not found`, { cause: err });
-      default:
-        break;
-    }
-  }
-  return new UnavailableError(`state store: ${operation} failed: ${errorMessage(err)}`, { cause: err });
 }
