@@ -16,7 +16,7 @@ export function escapeData(text: string): string {
 export function maskCommands(value: string): string[] {
   const lines = value.split(/\r?\n/).filter((line) => line.trim() !== '');
   const whole = `::add-mask::${escapeData(value)}`;
-  return lines.length > 1 ? [whole, ...lines.map((line) => `::add-mask::${line}`)] : [whole];
+  return lines.length > 1 ? [whole, ...lines.map((line) => `::add-mask::${escapeData(line)}`)] : [whole];
 }
 
 export function errorCommand(message: string): string {
