@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'eslint.config.js', 'bin/'] },
+  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'eslint.config.js', 'bin/', 'actions/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
