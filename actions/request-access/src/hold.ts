@@ -7,8 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../../src/common/errors.js';
-import { claimedContext } from '../../../src/client/ci-context.js';
-import { formatProgress } from '../../../src/client/format.js';
+import { claimedContext } from '../../../src/cli/ci-context.js';
+import { formatProgress } from '../../../src/cli/format.js';
 import { obtainIdToken } from '../../../src/client/id-token.js';
 import { JitgateClient, type Grant } from '../../../src/client/index.js';
 import { HOLDER_DIR_ENV, isAcceptedMessage, STATUS_FILE, type HolderMessage, type HolderStatus } from './lib/holder-protocol.js';
