@@ -298,7 +298,7 @@ export class AccessGate implements Gate {
       await this.#settled([denied]);
       const view = this.#view(request, [], []);
       this.#emit('decided', view);
-      yield { kind: 'denied', request: view, reason: decision.reason };
+      yield { kind: 'denied', request: view, reason: decision.reason, code: decision.rule === null ? 'POLICY_NO_MATCH' : 'POLICY_DENY' };
       return;
     }
 
@@ -490,7 +490,7 @@ export class AccessGate implements Gate {
     const entry = this.#pending.get(id);
     if (entry) return entry;
     const stored = await this.#o.store.getRequest(id);
-    if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`);
+    if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`, { code: 'REQUEST_NOT_FOUND' });
     await this.#lateDecision(stored, approver, action);
     throw new ConflictError(`request ${id} is already ${stored.status}`);
   }
@@ -823,7 +823,7 @@ export class AccessGate implements Gate {
 
   async getRequest(id: string): Promise<RequestView> {
     const stored = await this.#o.store.getRequest(id);
-    if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`);
+    if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`, { code: 'REQUEST_NOT_FOUND' });
     return this.#storedView(stored);
   }
 
