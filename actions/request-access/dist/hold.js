@@ -24706,7 +24706,7 @@ function errorMessage(err) {
   return String(err);
 }
 
-// src/client/ci-context.ts
+// src/cli/ci-context.ts
 function first(...values) {
   return values.find((v) => v !== void 0 && v !== "");
 }
@@ -24756,7 +24756,7 @@ function formatDuration(ms) {
   return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s || !h && !m ? `${s}s` : ""}`;
 }
 
-// src/client/format.ts
+// src/cli/format.ts
 function approvalsSoFar(r) {
   return new Set(r.approvals.filter((a) => a.decision === "approve").map((a) => a.subject)).size;
 }
@@ -24849,7 +24849,7 @@ async function obtainIdToken(options) {
 // src/client/client.ts
 var grpc3 = __toESM(require_src3(), 1);
 
-// src/daemon/grpc/load-proto.ts
+// src/common/load-proto.ts
 var grpc = __toESM(require_src3(), 1);
 var protoLoader = __toESM(require_src2(), 1);
 import { existsSync } from "node:fs";
@@ -24885,7 +24885,8 @@ function loadJitgateProto() {
 // src/client/access-denied-error.ts
 var AccessDeniedError = class extends JitgateError {
   constructor(outcome, reason, requestId, code) {
-    super(`access ${outcome}${reason ? `: ${reason}` : ""} (request ${requestId || "unknown"})`, code === void 0 ? void 0 : { code });
+    const known = code ?? (outcome === "expired" ? "EXPIRED" : void 0);
+    super(`access ${outcome}${reason ? `: ${reason}` : ""} (request ${requestId || "unknown"})`, known === void 0 ? void 0 : { code: known });
     this.outcome = outcome;
     this.reason = reason;
     this.requestId = requestId;
@@ -25027,6 +25028,60 @@ var StreamGrant = class {
 
 // src/client/grpc-errors.ts
 var grpc2 = __toESM(require_src3(), 1);
+
+// src/model/error-codes.ts
+var ERROR_CODES = {
+  // Policy and input
+  POLICY_NO_MATCH: "no policy rule matched the request (default deny)",
+  POLICY_DENY: "the matching policy rule denies the request",
+  TTL_EXCEEDS_MAX: "the requested TTL exceeds the resource max_ttl and the resource denies excess",
+  UNKNOWN_RESOURCE: "the resource is not configured",
+  // Identity
+  TOKEN_INVALID: "the CI token failed verification (signature, issuer, audience, time, claims)",
+  TOKEN_REPLAYED: "the CI token (its jti) was already used",
+  CONTEXT_MISMATCH: "a context field the client claimed differs from the verified token",
+  APPROVER_UNAUTHENTICATED: "the approver presented no acceptable identity",
+  // Approvals
+  SELF_APPROVAL: "the requester (or commit author) cannot approve their own request",
+  NOT_AN_APPROVER: "the approver is not among those allowed to decide this request",
+  DENIED_BY_APPROVER: "an approver denied the request",
+  EXPIRED: "the request expired without a decision",
+  ALREADY_DECIDED: "the request is already in a final state",
+  CANCELLED: "the requester cancelled the request",
+  // Grants
+  RELEASE_TOKEN_MISMATCH: "the release token does not match the grant",
+  REQUEST_NOT_FOUND: "no such request",
+  GRANT_NOT_FOUND: "no such grant",
+  // Capacity and dependencies
+  TOO_MANY_PENDING: "the daemon holds too many pending requests",
+  SHUTDOWN: "the daemon is shutting down",
+  AUDIT_UNAVAILABLE: "the audit log cannot be written; no grants until it is repaired",
+  STATE_UNAVAILABLE: "the state store cannot be read or written",
+  VAULT_UNAVAILABLE: "Vault failed or was unreachable while minting",
+  // Generic codes, one per error class, when nothing more specific applies
+  ERR_INVALID_ARGUMENT: "a field of the request is malformed (the message names it)",
+  ERR_NOT_FOUND: "not found",
+  ERR_IDENTITY: "the caller\u2019s identity could not be established",
+  ERR_PERMISSION_DENIED: "the caller is known but not allowed",
+  ERR_CONFLICT: "the request is not in a state that allows the operation",
+  ERR_RESOURCE_EXHAUSTED: "a limit was reached",
+  ERR_UNAVAILABLE: "a dependency failed; retryable",
+  ERR_ACCESS_DENIED: "the request ended without credentials",
+  ERR_CONFIG: "the configuration is invalid (the message names the key)",
+  ERR_INTERNAL: "an unexpected error (details are in the daemon log)"
+};
+var ERROR_CODE_METADATA_KEY = "jitgate-error-code";
+function isErrorCode(value) {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+// src/client/wire-error-code.ts
+function errorCodeFromMetadata(metadata) {
+  const value = metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  return isErrorCode(value) ? value : void 0;
+}
+
+// src/client/grpc-errors.ts
 function isServiceError(err) {
   return err instanceof Error && typeof err.code === "number";
 }
@@ -25034,28 +25089,100 @@ function fromGrpcError(err) {
   if (err instanceof JitgateError) return err;
   if (!isServiceError(err)) return new UnavailableError(`daemon call failed: ${String(err)}`, { cause: err });
   const details = err.details || grpc2.status[err.code];
+  const code = errorCodeFromMetadata(err.metadata);
+  const options = code === void 0 ? { cause: err } : { cause: err, code };
   switch (err.code) {
     case grpc2.status.INVALID_ARGUMENT: {
       const colon = details.indexOf(": ");
-      return colon > 0 ? new InvalidArgumentError(details.slice(0, colon), details.slice(colon + 2), { cause: err }) : new InvalidArgumentError("request", details, { cause: err });
+      return colon > 0 ? new InvalidArgumentError(details.slice(0, colon), details.slice(colon + 2), options) : new InvalidArgumentError("request", details, options);
     }
     case grpc2.status.NOT_FOUND:
-      return new NotFoundError(details, { cause: err });
+      return new NotFoundError(details, options);
     case grpc2.status.UNAUTHENTICATED:
-      return new IdentityError(details, { cause: err });
+      return new IdentityError(details, options);
     case grpc2.status.PERMISSION_DENIED:
-      return new PermissionDeniedError(details, { cause: err });
+      return new PermissionDeniedError(details, options);
     case grpc2.status.FAILED_PRECONDITION:
-      return new ConflictError(details, { cause: err });
+      return new ConflictError(details, options);
     case grpc2.status.RESOURCE_EXHAUSTED:
-      return new ResourceExhaustedError(details, { cause: err });
+      return new ResourceExhaustedError(details, options);
     case grpc2.status.UNAVAILABLE:
-      return new UnavailableError(`jitgated unavailable: ${details}`, { cause: err });
+      return new UnavailableError(`jitgated unavailable: ${details}`, options);
     case grpc2.status.DEADLINE_EXCEEDED:
-      return new UnavailableError("jitgated did not answer in time", { cause: err });
+      return new UnavailableError("jitgated did not answer in time", options);
     default:
-      return new JitgateError(`jitgated: ${details}`, { cause: err });
+      return new JitgateError(`jitgated: ${details}`, options);
   }
+}
+
+// src/client/access-stream.ts
+var DENIAL_STATUS_WAIT_MS = 2e3;
+function awaitGrant(call, options) {
+  const { signal, onUpdate } = options;
+  return new Promise((resolve, reject) => {
+    let grant2;
+    let denial;
+    let settled = false;
+    let denialTimer;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      if (denialTimer) clearTimeout(denialTimer);
+      signal?.removeEventListener("abort", onAbort);
+      call.cancel();
+      reject(err instanceof Error ? err : new JitgateError(String(err)));
+    };
+    const onAbort = () => {
+      fail(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const deny = (metadata) => {
+      if (!denial) return;
+      fail(new AccessDeniedError(denial.outcome, denial.reason, denial.requestId, errorCodeFromMetadata(metadata)));
+    };
+    call.on("data", (update) => {
+      let progress;
+      try {
+        progress = { state: toStatus(update.state), reason: update.reason, request: toRequestInfo(update.request) };
+      } catch (err) {
+        if (grant2) grant2.settle({ outcome: "lost", error: err instanceof JitgateError ? err : new JitgateError(String(err)) });
+        else fail(err);
+        return;
+      }
+      try {
+        onUpdate?.(progress);
+      } catch {
+      }
+      if (grant2) {
+        if (progress.state === "released") grant2.settle({ outcome: "released" });
+        return;
+      }
+      if (denial || settled) return;
+      if (progress.state === "granted") {
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        grant2 = new StreamGrant(update, progress.request.id, call, options.release);
+        resolve(grant2);
+      } else if (progress.state === "denied" || progress.state === "expired") {
+        denial = { outcome: progress.state, reason: update.reason || progress.request.statusReason || "", requestId: progress.request.id };
+        denialTimer = setTimeout(deny, DENIAL_STATUS_WAIT_MS, void 0);
+        denialTimer.unref();
+      }
+    });
+    call.on("status", (status3) => {
+      deny(status3.metadata);
+    });
+    call.on("error", (err) => {
+      if (grant2) grant2.settle({ outcome: "lost", error: fromGrpcError(err) });
+      else if (denial) deny(err.metadata);
+      else fail(fromGrpcError(err));
+    });
+    call.on("end", () => {
+      if (grant2) grant2.settle({ outcome: "lost", error: new UnavailableError("jitgated ended the grant") });
+      else if (denial) deny(void 0);
+      else fail(new UnavailableError("jitgated ended the request without a decision"));
+    });
+  });
 }
 
 // src/client/client.ts
@@ -25090,55 +25217,7 @@ var JitgateClient = class {
       idToken: idToken ?? "",
       context: { ...context }
     });
-    return new Promise((resolve, reject) => {
-      let grant2;
-      let settled = false;
-      const fail = (err) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener("abort", onAbort);
-        call.cancel();
-        reject(err instanceof Error ? err : new JitgateError(String(err)));
-      };
-      const onAbort = () => {
-        fail(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      call.on("data", (update) => {
-        let progress;
-        try {
-          progress = { state: toStatus(update.state), reason: update.reason, request: toRequestInfo(update.request) };
-        } catch (err) {
-          if (grant2) grant2.settle({ outcome: "lost", error: err instanceof JitgateError ? err : new JitgateError(String(err)) });
-          else fail(err);
-          return;
-        }
-        try {
-          onUpdate?.(progress);
-        } catch {
-        }
-        if (grant2) {
-          if (progress.state === "released") grant2.settle({ outcome: "released" });
-          return;
-        }
-        if (progress.state === "granted") {
-          settled = true;
-          signal?.removeEventListener("abort", onAbort);
-          grant2 = new StreamGrant(update, progress.request.id, call, (grantId, releaseToken) => this.#release(grantId, releaseToken));
-          resolve(grant2);
-        } else if (progress.state === "denied" || progress.state === "expired") {
-          fail(new AccessDeniedError(progress.state, update.reason || progress.request.statusReason || "", progress.request.id));
-        }
-      });
-      call.on("error", (err) => {
-        if (grant2) grant2.settle({ outcome: "lost", error: fromGrpcError(err) });
-        else fail(fromGrpcError(err));
-      });
-      call.on("end", () => {
-        if (grant2) grant2.settle({ outcome: "lost", error: new UnavailableError("jitgated ended the grant") });
-        else fail(new UnavailableError("jitgated ended the request without a decision"));
-      });
-    });
+    return awaitGrant(call, { signal, onUpdate, release: (grantId, releaseToken) => this.#release(grantId, releaseToken) });
   }
   /** Requests, optionally only those in the given states. */
   async listRequests(options = {}) {
