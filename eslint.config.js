@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // Not yet split (issue 10 stays open until they are): the gate façade and the IdP resolver.
+    files: ['src/daemon/gate/access-gate.ts', 'src/daemon/identity/idp-approver-resolver.ts'],
+    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
+  },
+  {
     // Plain JS helpers (demo step, test step) are not in the TS project.
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
