@@ -127,7 +127,8 @@ describe('approval web page', () => {
 
     const attempts: [string, Record<string, string>, Record<string, string>][] = [
       ['no csrf', { comment: 'ok' }, { origin: base }],
-      ['wrong csrf', { csrf: `${csrf.slice(0, -1)}A`, comment: 'ok' }, { origin: base }],
+      // Change the last character to one it is not, so the token is always wrong.
+      ['wrong csrf', { csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`, comment: 'ok' }, { origin: base }],
       ['cross-site origin', { csrf, comment: 'ok' }, { origin: 'https://evil.example' }],
       ['cross-site fetch metadata', { csrf }, { 'sec-fetch-site': 'cross-site' }],
       ['no origin at all', { csrf }, {}],
