@@ -104,6 +104,8 @@ export const vaultSchema = obj({
   mint_attempts: count.optional(),
   revoke_attempts: count.optional(),
   ca_file: filePath.optional(),
+  // A path segment of auth/token/create/<role>: nothing that could reach another endpoint.
+  token_role: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a Vault token role name (letters, digits, _ . -)').optional(),
 });
 
 /** Asymmetric algorithms only: `none` forges trivially and HS* lets anyone holding the JWKS sign. */

@@ -121,6 +121,7 @@ function mapVault(vault: RawConfig['vault'], at: At): Config['vault'] {
     mintAttempts: vault.mint_attempts ?? 3,
     revokeAttempts: vault.revoke_attempts ?? 5,
     ...(vault.ca_file !== undefined && { caFile: at(vault.ca_file) }),
+    ...(vault.token_role !== undefined && { tokenRole: vault.token_role }),
   };
 }
 

@@ -44,6 +44,11 @@ export interface VaultConfig {
   /** Attempts (with backoff) for a revoke before it is alerted and left to the TTL. */
   readonly revokeAttempts: number;
   readonly caFile?: string;
+  /**
+   * Token role grant tokens are created through (`auth/token/create/<role>`): the role's
+   * `allowed_policies`, not the daemon's own policies, bound what a grant may carry.
+   */
+  readonly tokenRole?: string;
 }
 
 export interface CiIssuerConfig {

@@ -15,6 +15,8 @@ export interface MintDeps {
   readonly attempts: number;
   /** How a half-made grant is cleaned up. */
   readonly revoke: RevokeDeps;
+  /** `vault.token_role`: child tokens are created through this token role when set. */
+  readonly tokenRole?: string;
 }
 
 /** Env source that means "the child token itself" rather than a field of the read response. */
@@ -60,6 +62,7 @@ function createChildToken(deps: MintDeps, resource: ResourceConfig, ttlS: number
       displayName: `jitgate-${resource.name}`,
       // `default` stays: it lets the step look up and revoke its own token, nothing more.
       noDefaultPolicy: false,
+      ...(deps.tokenRole !== undefined && { role: deps.tokenRole }),
     }),
   );
 }

@@ -33,7 +33,14 @@ export function createVaultBroker(options: VaultBrokerOptions): VaultBroker {
   const retry = createRetryPolicy({ clock, log, ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }) });
   const keeper = createTokenKeeper({ client, auth: config.auth, clock, log, retry });
   const revokeDeps: RevokeDeps = { client, retry, log, attempts: config.revokeAttempts };
-  const mintDeps: MintDeps = { client, retry, log, attempts: Math.max(1, config.mintAttempts), revoke: revokeDeps };
+  const mintDeps: MintDeps = {
+    client,
+    retry,
+    log,
+    attempts: Math.max(1, config.mintAttempts),
+    revoke: revokeDeps,
+    ...(config.tokenRole !== undefined && { tokenRole: config.tokenRole }),
+  };
   let closed = false;
 
   return {

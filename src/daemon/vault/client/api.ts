@@ -31,6 +31,8 @@ export interface ChildTokenRequest {
   readonly meta: Readonly<Record<string, string>>;
   readonly displayName: string;
   readonly noDefaultPolicy?: boolean;
+  /** Token role to create through (`auth/token/create/<role>`); plain `auth/token/create` when absent. */
+  readonly role?: string;
 }
 
 export interface VaultClientOptions {

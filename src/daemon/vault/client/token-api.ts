@@ -10,11 +10,12 @@ type TokenApi = Pick<VaultClient, 'createChildToken' | 'revokeAccessor' | 'looku
 /** auth/token/* and AppRole login: the grant's child tokens and the daemon's own token. */
 export function tokenApi(call: VaultCall): TokenApi {
   return {
-    createChildToken: (req) =>
-      call(
-        'auth/token/create',
+    createChildToken: (req) => {
+      const path = req.role === undefined ? 'auth/token/create' : `auth/token/create/${req.role}`;
+      return call(
+        path,
         // Not tokenCreate(): node-vault would replace the daemon's own token with the child's.
-        write('auth/token/create', {
+        write(path, {
           policies: [...req.policies],
           ttl: req.ttl,
           explicit_max_ttl: req.explicitMaxTtl,
@@ -24,11 +25,12 @@ export function tokenApi(call: VaultCall): TokenApi {
           no_default_policy: req.noDefaultPolicy ?? false,
         }),
         (body) => {
-          const auth = parseAuth('auth/token/create', body);
-          if (auth.accessor === '') throw malformed('auth/token/create', 'an accessor');
+          const auth = parseAuth(path, body);
+          if (auth.accessor === '') throw malformed(path, 'an accessor');
           return { token: auth.token, accessor: auth.accessor, leaseDurationS: auth.leaseDurationS };
         },
-      ),
+      );
+    },
 
     revokeAccessor: async (accessor) => {
       try {
