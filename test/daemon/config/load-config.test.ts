@@ -123,6 +123,19 @@ describe('parseConfig', () => {
     assert.deepEqual(config.groups, {});
   });
 
+  it('vault.token_role: absent by default; a name that is not one path segment is refused naming the key', () => {
+    assert.equal(parseConfig(BRIEF_EXAMPLE, { source: 'brief.yaml', baseDir: '/etc/jitgated' }).vault.tokenRole, undefined);
+    const withRole = (role: string): string =>
+      BRIEF_EXAMPLE.replace('vault: { address: https://vault.internal:8200,', `vault: { address: https://vault.internal:8200, token_role: ${JSON.stringify(role)},`);
+    assert.equal(parseConfig(withRole('jit.gated-1'), { source: 'brief.yaml', baseDir: '/etc/jitgated' }).vault.tokenRole, 'jit.gated-1');
+    for (const bad of ['../sys', 'a/b', '']) {
+      assert.throws(
+        () => parseConfig(withRole(bad), { source: 'brief.yaml', baseDir: '/etc/jitgated' }),
+        (err: unknown) => err instanceof ConfigError && /vault\.token_role: must be a Vault token role name/.test(err.message),
+      );
+    }
+  });
+
   it('returns a deep-frozen object', () => {
     const config = parseConfig(BRIEF_EXAMPLE, { source: 'brief.yaml', baseDir: '/etc/jitgated' });
     assert.ok(Object.isFrozen(config));
@@ -228,6 +241,7 @@ stop_timeout: 2s
     const config = await loadConfig(join(REPO_ROOT, 'deploy/jitgated.example.yaml'));
     assert.equal(config.state.kind, 'sqlite');
     assert.equal(config.vault.auth.kind, 'approle');
+    assert.equal(config.vault.tokenRole, 'jitgated');
     assert.deepEqual(
       config.identity.ci.map((ci) => ci.kind),
       ['github', 'gitlab'],
