@@ -17,13 +17,15 @@ import { parseConfig } from '../../src/daemon/config/load-config.js';
 import type { Config } from '../../src/daemon/config/types.js';
 import { createVaultBroker, type VaultBroker } from '../../src/daemon/vault/vault-broker.js';
 import { createVaultClient } from '../../src/daemon/vault/vault-client.js';
-import { startVaultServer, type VaultTestServer } from '../../tools/vault-compat/src/server.js';
-import { call, expectStatus, obj, str } from '../../tools/vault-compat/test/fixtures.js';
+import type { VaultTestServer } from '../../tools/vault-compat/src/server.js';
+import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import { call, canLogin, expectStatus, obj, roleExists, str } from '../../tools/vault-compat/test/fixtures.js';
 
 const run = promisify(execFile);
 const SETUP = join(import.meta.dirname, '../../deploy/vault/setup.sh');
 const POLICY = join(import.meta.dirname, '../../deploy/vault/jitgated-policy.hcl');
 
+let env: VaultWithDatabase;
 let vault: VaultTestServer;
 let dir = '';
 let config: Config;
@@ -38,7 +40,7 @@ async function setup(extraEnv: Record<string, string> = {}): Promise<{ stdout: s
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       VAULT_ADDR: vault.address,
       VAULT_TOKEN: vault.rootToken,
-      JITGATED_ALLOWED_POLICIES: 'jit-app-kv,jit-deploy',
+      JITGATED_ALLOWED_POLICIES: `jit-app-kv,jit-deploy,${env.policies.join(',')}`,
       JITGATED_MAX_GRANT_TTL: '10m',
       ...extraEnv,
     },
@@ -50,7 +52,8 @@ async function lookupSelf(token: string): Promise<number> {
 }
 
 before(async () => {
-  vault = await startVaultServer();
+  env = await startVaultWithDatabase();
+  vault = env.vault;
   dir = await mkdtemp(join(tmpdir(), 'jitgate-vault-policy-'));
   const root = vault.rootToken;
   // What a platform team has before running setup.sh: the resources' policies and a secret.
@@ -78,6 +81,11 @@ resources:
     env: { API_KEY: api_key, VAULT_TOKEN: token }
     ttl: 60s
     max_ttl: 120s
+  app-db:
+    vault: { policies: [${env.policies.join(', ')}], read: database/creds/${env.dbRole} }
+    env: { PGUSER: username, PGPASSWORD: password }
+    ttl: 60s
+    max_ttl: 120s
   too-much:
     vault: { policies: [ops-admin] }
     env: { VAULT_TOKEN: token }
@@ -102,7 +110,7 @@ policies:
 
 after(async () => {
   await broker.close();
-  await vault.close();
+  await env.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -116,7 +124,7 @@ describe('deploy/vault: setup.sh', () => {
 
   it('writes the token role: allowed_policies, orphan=false, renewable=false, token_explicit_max_ttl', async () => {
     const role = obj(expectStatus(await call(vault.address, vault.rootToken, 'GET', 'auth/token/roles/jitgated'), 200).data);
-    assert.deepEqual(role.allowed_policies, ['jit-app-kv', 'jit-deploy']);
+    assert.deepEqual(role.allowed_policies, ['jit-app-kv', 'jit-deploy', ...env.policies].sort());
     assert.equal(role.orphan, false);
     assert.equal(role.renewable, false);
     assert.equal(role.token_explicit_max_ttl, 600);
@@ -127,7 +135,7 @@ describe('deploy/vault: setup.sh', () => {
     assert.equal((await stat(secretFile)).mode & 0o777, 0o600);
     assert.equal((await stat(join(dir, 'creds/vault-role-id'))).mode & 0o777, 0o600);
     const before = await readFile(secretFile, 'utf8');
-    const again = await setup({ JITGATED_ALLOWED_POLICIES: 'jit-app-kv,jit-deploy' });
+    const again = await setup();
     assert.match(again.stdout, /kept the existing/);
     assert.equal(await readFile(secretFile, 'utf8'), before);
     assert.doesNotMatch(again.stdout + again.stderr, new RegExp(before.trim()));
@@ -157,6 +165,20 @@ describe('deploy/vault: the daemon under the shipped policy', () => {
     expectStatus(await call(vault.address, grant.token, 'GET', 'secret/data/jit/app'), 403);
   });
 
+  it('mints a PostgreSQL login under the child token; release revokes the lease (role dropped) and the token', async () => {
+    const resource = config.resources['app-db'];
+    assert.ok(resource);
+    const grant = await broker.mint(resource, 60_000, { request: 'r2' });
+    const user = grant.credentials.PGUSER ?? '';
+    const password = grant.credentials.PGPASSWORD ?? '';
+    assert.equal(grant.leaseIds.length, 1);
+    assert.ok(await canLogin(env.pg.url, user, password));
+    await broker.revoke(grant.accessor, grant.leaseIds);
+    assert.equal(await roleExists(env.pg.url, user), false);
+    assert.equal(await canLogin(env.pg.url, user, password), false);
+    assert.equal(await lookupSelf(grant.token), 403);
+  });
+
   it('a resource whose policy the token role does not allow is not minted (fails closed)', async () => {
     const resource = config.resources['too-much'];
     assert.ok(resource);
@@ -171,6 +193,7 @@ describe('deploy/vault: the daemon under the shipped policy', () => {
   it('the daemon token cannot read a secret directly: 403', async () => {
     expectStatus(await call(vault.address, daemonToken, 'GET', 'secret/data/jit/app'), 403);
     expectStatus(await call(vault.address, daemonToken, 'GET', 'secret/data/jit/deploy'), 403);
+    expectStatus(await call(vault.address, daemonToken, 'GET', `database/creds/${env.dbRole}`), 403);
   });
 
   it('the daemon token cannot create a token with a policy outside the allowed list: 403 (400 through the role)', async () => {
