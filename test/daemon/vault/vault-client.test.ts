@@ -60,6 +60,24 @@ describe('vault client', () => {
     }
   });
 
+  it('with a role, the child token is created through auth/token/create/<role>; an unknown role is a 400', async () => {
+    const c = client();
+    const admin = await fetch(`${vault.address}/v1/auth/token/roles/client-test`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': vault.rootToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ allowed_policies: ['default'], token_explicit_max_ttl: '20s' }),
+    });
+    assert.equal(admin.status, 204);
+    const child = await c.createChildToken({ ...CHILD, role: 'client-test' });
+    const asChild = await c.read('auth/token/lookup-self', child.token);
+    assert.equal(asChild.data.path, 'auth/token/create/client-test');
+    // The role's explicit max (20s) caps the requested 30s.
+    assert.equal(child.leaseDurationS, 20);
+    const err = await rejectsVault(c.createChildToken({ ...CHILD, role: 'no-such-role' }));
+    assert.equal(err.status, 400);
+    assert.match(err.message, /auth\/token\/create\/no-such-role answered 400/);
+  });
+
   it('creating a child token keeps the client on its own token; read uses the given token', async () => {
     const c = client();
     const child = await c.createChildToken(CHILD);
