@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { packageVersion } from '../common/package-version.js';
 import { errorMessage } from '../common/errors.js';
 import { APPROVER_TOKEN_FILE_ENV } from './approver-token.js';
 import { addApproverCommands } from './cli-approver.js';
@@ -35,6 +36,7 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
     .demandCommand(1, 'name a command (run, list, show, approve, deny, watch, audit verify, policy check|explain)')
     .strict()
     .help()
+    // --version is answered before yargs (it must not need a command); yargs' own is off.
     .version(false)
     .exitProcess(false)
     .fail((msg, err) => {
@@ -44,6 +46,10 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
 
 /** Runs the CLI and resolves with its exit code; prints usage errors (naming the flag) without stack traces. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.OK;
+  }
   let code: number = EXIT.OK;
   try {
     await parser(argv, io, (c) => {

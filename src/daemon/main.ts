@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { errorMessage } from '../common/errors.js';
+import { packageVersion } from '../common/package-version.js';
 import { checkConfigFile } from './config/check-config.js';
 import { problemText } from './config/config-problem.js';
 import type { CheckedConfig } from './config/types.js';
@@ -110,4 +111,5 @@ async function parseWithYargs(args: string[]): Promise<void> {
 const args = process.argv.slice(2);
 const fast = fastConfigPath(args);
 if (fast !== undefined) await serve(fast);
+else if (args.length === 1 && args[0] === '--version') process.stdout.write(`${packageVersion()}\n`);
 else await parseWithYargs(args);
