@@ -13,9 +13,32 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * Escapes, then cuts at `max` characters of *escaped* text without splitting an entity. Clipping
+ * the raw value first is not enough: escaping can grow it fivefold (`&` → `&amp;`).
+ */
+function escapeClipped(text: string, max: number): string {
+  let out = '';
+  for (const ch of text) {
+    const piece = escapeMrkdwn(ch);
+    if (out.length + piece.length > max - 1) return `${out}…`;
+    out += piece;
+  }
+  return out;
+}
+
+/** The lines an approver must always see, whatever the other fields hold: they get their own block. */
+const PINNED_LABELS: ReadonlySet<string> = new Set(['Repository', 'Ref', 'Commit', 'Run', 'Trust', 'Fork', 'Requested by']);
+/** Per-field cap: 9 fields of at most this (plus labels) stay under Slack's 3,000-character section limit. */
+const FIELD_MAX = 300;
+
+function fieldLines(lines: readonly (readonly [string, string])[]): string {
+  return lines.map(([label, value]) => `*${label}:* ${label === 'Run' ? runLink(value) : escapeClipped(value, FIELD_MAX)}`).join('\n');
+}
+
 function runLink(url: string): string {
-  const safe = /^https?:\/\/[^\s|<>]+$/.test(url);
-  return safe ? `<${url}|open run>` : escapeMrkdwn(url);
+  const safe = url.length <= FIELD_MAX && /^https?:\/\/[^\s|<>]+$/.test(url);
+  return safe ? `<${url}|open run>` : escapeClipped(url, FIELD_MAX);
 }
 
 export interface SlackMessage {
@@ -25,14 +48,14 @@ export interface SlackMessage {
 
 /** The Block Kit message for a request; buttons only while it is pending. */
 export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?: string): SlackMessage {
-  const details = contextLines(request, nowMs)
-    .map(([label, value]) => `*${label}:* ${label === 'Run' ? runLink(value) : escapeMrkdwn(clip(value, 300))}`)
-    .join('\n');
+  const lines = contextLines(request, nowMs);
   const pending = request.status === 'pending';
+  // Two sections, each capped field by field, so no field can push another out of the message.
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`Access request: ${request.resource}`, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: clip(details, 2900) } },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Status:* ${escapeMrkdwn(clip(statusText(request), 500))}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => PINNED_LABELS.has(label))) } },
+    { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => !PINNED_LABELS.has(label))) } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Status:* ${escapeClipped(statusText(request), 500)}` } },
   ];
   if (pending) {
     blocks.push({
@@ -65,6 +88,7 @@ export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?
       },
     ],
   });
+  // The fallback text shows in notifications and on clients without blocks: escaped like the blocks.
   const text = `Access request ${request.id} for ${request.resource} by ${request.context.actor}: ${statusText(request)}`;
-  return { text: clip(text, 3000), blocks };
+  return { text: escapeClipped(text, 3000), blocks };
 }
