@@ -61,7 +61,10 @@ const SQL = {
   addApproval: `
     INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (request_id, subject) DO NOTHING`,
+    -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
+    ON CONFLICT (request_id, subject) DO UPDATE
+        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
+        WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`,
   listApprovals: 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq',
   insertGrant: `
     INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)

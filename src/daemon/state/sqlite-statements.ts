@@ -44,7 +44,10 @@ return {
     addApproval: db.prepare<[Bind]>(`
       INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
       VALUES (@requestId, @subject, @name, @trust, @decision, @comment, @at)
-      ON CONFLICT (request_id, subject) DO NOTHING`),
+      -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
+      ON CONFLICT (request_id, subject) DO UPDATE
+        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
+        WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`),
     listApprovals: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE request_id = ? ORDER BY at, rowid'),
     insertGrant: db.prepare<[Bind]>(`
       INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)

@@ -261,12 +261,23 @@ export function runStoreContract(name: string, open: () => Promise<StateStore>):
         await store.insertRequest(request);
         assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { trust: 'slack', comment: 'lgtm' })), true);
         assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { trust: 'idp', at: T0 + 2000 })), false);
-        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { decision: 'deny', at: T0 + 3000 })), false);
         assert.equal(await store.addApproval(approval(request.id, 'sub-carol', { at: T0 + 4000 })), true);
 
         assert.deepEqual(await store.listApprovals(request.id), [
           approval(request.id, 'sub-bob', { trust: 'slack', comment: 'lgtm' }),
           approval(request.id, 'sub-carol', { at: T0 + 4000 }),
+        ]);
+      });
+
+      it('lets an approver change their mind: a later denial replaces their approval, once', async () => {
+        const request = sampleRequest();
+        await store.insertRequest(request);
+        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { trust: 'slack', comment: 'lgtm' })), true);
+        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { decision: 'deny', comment: 'wrong commit', at: T0 + 3000 })), true);
+        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { decision: 'deny', comment: 'again', at: T0 + 3500 })), false);
+        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { at: T0 + 3600 })), false);
+        assert.deepEqual(await store.listApprovals(request.id), [
+          approval(request.id, 'sub-bob', { decision: 'deny', comment: 'wrong commit', at: T0 + 3000 }),
         ]);
       });
 
