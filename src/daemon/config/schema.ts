@@ -77,6 +77,8 @@ export const listenSchema = obj({
   tcp: obj({
     address: hostPort,
     tls: obj({ cert_file: filePath, key_file: filePath, client_ca_file: filePath.optional() }),
+    /** Also serve AccessService (credential requests) on TCP: dangerous, hence off unless set. */
+    access: z.boolean().optional(),
   }).optional(),
 });
 

@@ -79,6 +79,7 @@ function mapListen(listen: RawConfig['listen'], at: At): Config['listen'] {
           keyFile: at(tcp.tls.key_file),
           ...(tcp.tls.client_ca_file !== undefined && { clientCaFile: at(tcp.tls.client_ca_file) }),
         },
+        access: tcp.access ?? false,
       },
     }),
   };

@@ -10,6 +10,11 @@ export interface ListenConfig {
   readonly tcp?: {
     readonly address: string; // host:port
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+    /**
+     * Serve AccessService (credential requests) on TCP too. Default false: TCP is for remote
+     * approvers, and anyone who reaches the port could otherwise ask for credentials off the host.
+     */
+    readonly access: boolean;
   };
 }
 

@@ -14,7 +14,7 @@ import { listRequestsHandler } from './handlers/list-requests.js';
 import { releaseHandler } from './handlers/release.js';
 import { requestAccessHandler } from './handlers/request-access.js';
 import { watchRequestsHandler } from './handlers/watch-requests.js';
-import { addHealth, reflectionAdder } from './health.js';
+import { ACCESS_SERVICE, APPROVAL_SERVICE, addHealth, reflectionAdder, type HealthStatus } from './health.js';
 import { bindSocket, bindTcp } from './listeners.js';
 import { loadJitgateProto } from './load-proto.js';
 import { createRpcAdapters } from './rpc-adapters.js';
@@ -33,7 +33,7 @@ export interface GrpcServerOptions {
 }
 
 export interface GrpcServerHandle {
-  /** Binds the Unix socket (removing a stale socket file first only if nothing answers on it), chmods it to listen.socketMode, and TCP+TLS if configured. */
+  /** Binds the Unix socket (removing a stale socket file first only if nothing answers on it), chmods it to listen.socketMode, and TCP+TLS if configured (its own server). */
   start(): Promise<void>;
   /**
    * Adds the gRPC reflection service (for grpcurl and friends); `start` does it unless
@@ -41,9 +41,9 @@ export interface GrpcServerHandle {
    * serve, so the daemon calls this once SERVING rather than paying for it in cold start.
    */
   addReflection(): Promise<void>;
-  /** grpc.health.v1 status for "" and both services. Starts NOT_SERVING: the daemon flips it once ready. */
+  /** grpc.health.v1 status on every listener for "" and the services it carries. Starts NOT_SERVING: the daemon flips it once ready. */
   setServing(serving: boolean): void;
-  /** Stop accepting; in-flight calls finish for up to `deadlineMs` milliseconds from now, then forceShutdown. */
+  /** Both listeners: NOT_SERVING, stop accepting; in-flight calls finish for up to `deadlineMs` milliseconds from now, then forceShutdown. */
   shutdown(deadlineMs: number): Promise<void>;
 }
 
@@ -53,71 +53,115 @@ interface StreamRegistries {
   readonly watch: Set<AbortController>;
 }
 
-/** Both services, each RPC wired from its handler module through the shared transport adapters. */
-function addServices(server: grpc.Server, options: GrpcServerOptions, streams: StreamRegistries): ReturnType<typeof loadJitgateProto> {
-  const loaded = loadJitgateProto();
+/** Both services' handlers, built once and shared by every listener's server. */
+interface Services {
+  readonly access: AccessServiceHandlers;
+  readonly approval: ApprovalServiceHandlers;
+}
+
+/** Each RPC wired from its handler module through the shared transport adapters. */
+function createServices(options: GrpcServerOptions, streams: StreamRegistries): Services {
   const { unary, serverStream } = createRpcAdapters(options);
   const deps: HandlerDeps = { gate: options.gate, approvers: options.approvers, logger: options.logger };
-  const accessHandlers: AccessServiceHandlers = {
-    RequestAccess: serverStream('RequestAccess', streams.access, requestAccessHandler(deps)),
-    Release: unary('Release', releaseHandler(deps)),
+  return {
+    access: {
+      RequestAccess: serverStream('RequestAccess', streams.access, requestAccessHandler(deps)),
+      Release: unary('Release', releaseHandler(deps)),
+    },
+    approval: {
+      ListRequests: unary('ListRequests', listRequestsHandler(deps)),
+      GetRequest: unary('GetRequest', getRequestHandler(deps)),
+      WatchRequests: serverStream('WatchRequests', streams.watch, watchRequestsHandler(deps)),
+      Approve: unary('Approve', approveHandler(deps)),
+      Deny: unary('Deny', denyHandler(deps)),
+    },
   };
-  const approvalHandlers: ApprovalServiceHandlers = {
-    ListRequests: unary('ListRequests', listRequestsHandler(deps)),
-    GetRequest: unary('GetRequest', getRequestHandler(deps)),
-    WatchRequests: serverStream('WatchRequests', streams.watch, watchRequestsHandler(deps)),
-    Approve: unary('Approve', approveHandler(deps)),
-    Deny: unary('Deny', denyHandler(deps)),
-  };
-  server.addService(loaded.proto.jitgate.v1.AccessService.service, accessHandlers);
-  server.addService(loaded.proto.jitgate.v1.ApprovalService.service, approvalHandlers);
-  return loaded;
+}
+
+/** One grpc-js Server: it serves every added service on every port it binds, hence one per listener. */
+interface Listener {
+  readonly server: grpc.Server;
+  readonly health: HealthStatus;
+  readonly addReflection: () => Promise<void>;
+}
+
+/**
+ * A server carrying ApprovalService, health and reflection, and AccessService only when
+ * `withAccess`: a listener without it answers UNIMPLEMENTED before any handler runs.
+ */
+function createListener(options: GrpcServerOptions, services: Services, withAccess: boolean): Listener {
+  const { proto, packageDefinition } = loadJitgateProto();
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': options.limits.maxMessageBytes });
+  const names = withAccess ? [ACCESS_SERVICE, APPROVAL_SERVICE] : [APPROVAL_SERVICE];
+  const health = addHealth(server, names);
+  if (withAccess) server.addService(proto.jitgate.v1.AccessService.service, services.access);
+  server.addService(proto.jitgate.v1.ApprovalService.service, services.approval);
+  return { server, health, addReflection: reflectionAdder(server, packageDefinition, names) };
 }
 
 /** Stops accepting and waits for in-flight calls until the deadline, then aborts open streams and forces the close. */
-function drain(server: grpc.Server, clock: Clock, streams: StreamRegistries, deadlineMs: number): Promise<void> {
+function drain(servers: readonly grpc.Server[], clock: Clock, streams: StreamRegistries, deadlineMs: number): Promise<void> {
   // Watch streams never end by themselves; draining would always hit the deadline.
   for (const controller of streams.watch) controller.abort();
   return new Promise<void>((resolve) => {
+    let open = servers.length;
     const timer = clock.setTimeout(() => {
       // Streams still open at the deadline are aborted so their gate work is cancelled, not abandoned.
       for (const controller of streams.access) controller.abort();
-      server.forceShutdown();
+      for (const server of servers) server.forceShutdown();
       resolve();
     }, deadlineMs);
-    server.tryShutdown(() => {
-      clock.clearTimeout(timer);
-      resolve();
-    });
+    for (const server of servers) {
+      server.tryShutdown(() => {
+        if (--open > 0) return;
+        clock.clearTimeout(timer);
+        resolve();
+      });
+    }
   });
 }
 
-/** The daemon's gRPC edge: AccessService and ApprovalService over the Unix socket (and TCP+TLS), plus health and reflection. */
+/**
+ * The daemon's gRPC edge. The Unix socket carries AccessService and ApprovalService; TCP+TLS
+ * (remote approvers) carries ApprovalService, and AccessService only with `listen.tcp.access`.
+ * Both carry health and reflection. The servers share handlers and stream registries.
+ */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
-  const { listen, limits, clock } = options;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': limits.maxMessageBytes });
-  const health = addHealth(server);
+  const { listen, clock } = options;
   const streams: StreamRegistries = { access: new Set(), watch: new Set() };
-  const { packageDefinition } = addServices(server, options, streams);
-  const addReflection = reflectionAdder(server, packageDefinition);
+  const services = createServices(options, streams);
+  const unix = createListener(options, services, true);
+  const tcp = listen.tcp ? createListener(options, services, listen.tcp.access) : undefined;
+  const listeners = tcp ? [unix, tcp] : [unix];
   let started = false;
+  const addReflection = async (): Promise<void> => {
+    for (const listener of listeners) await listener.addReflection();
+  };
 
   return {
     addReflection,
     async start() {
       if (options.deferReflection !== true) await addReflection();
-      await bindSocket(server, listen, () => {
+      await bindSocket(unix.server, listen, () => {
         started = true;
       });
-      await bindTcp(server, listen);
+      if (tcp) await bindTcp(tcp.server, listen);
+      if (listen.tcp?.access === true) {
+        options.logger.warn({ tcp: listen.tcp.address }, 'listen.tcp.access is on: credentials can be requested over TCP, from off the host');
+      }
       options.logger.info({ socket: listen.socket, tcp: listen.tcp?.address }, 'gRPC listening');
     },
     setServing: (serving) => {
-      health.setServing(serving);
+      for (const listener of listeners) listener.health.setServing(serving);
     },
     async shutdown(deadlineMs) {
-      health.setServing(false);
-      await drain(server, clock, streams, deadlineMs);
+      for (const listener of listeners) listener.health.setServing(false);
+      await drain(
+        listeners.map((l) => l.server),
+        clock,
+        streams,
+        deadlineMs,
+      );
       if (started) await unlink(listen.socket).catch(() => undefined);
     },
   };

@@ -186,7 +186,7 @@ stop_timeout: 2s
     assert.deepEqual(config.listen, {
       socket: '/srv/j/run/j.sock',
       socketMode: 0o600,
-      tcp: { address: '[::1]:8443', tls: { certFile: '/srv/j/tls/c.pem', keyFile: '/srv/j/tls/k.pem', clientCaFile: '/srv/j/tls/ca.pem' } },
+      tcp: { address: '[::1]:8443', tls: { certFile: '/srv/j/tls/c.pem', keyFile: '/srv/j/tls/k.pem', clientCaFile: '/srv/j/tls/ca.pem' }, access: false },
     });
     assert.deepEqual(config.state, { kind: 'postgres', url: 'postgres://jitgate@db.internal/jitgate', passwordFile: '/srv/j/pg-pass' });
     assert.deepEqual(config.audit, {
