@@ -9,6 +9,7 @@ import { ProblemList } from './config-problem.js';
 import { sectionsOfInvalid, sectionsOfValid, type ConfigSections } from './config-sections.js';
 import { crossCheck } from './cross-checks.js';
 import { findInlineSecrets } from './inline-secrets.js';
+import { checkReservedNames } from './reserved-names.js';
 import { configSchema } from './schema.js';
 import { deepFreeze, toConfig } from './to-config.js';
 import type { Config } from './types.js';
@@ -61,6 +62,7 @@ export function checkDocument(text: string, options: ParseOptions): DocumentChec
     return { problems };
   }
   findInlineSecrets(doc, problems);
+  checkReservedNames(doc as Record<string, unknown>, problems);
   const parsed = configSchema.safeParse(doc);
   if (!parsed.success) reportIssues(parsed.error, problems);
   const sections = parsed.success ? sectionsOfValid(parsed.data) : sectionsOfInvalid(doc as Record<string, unknown>);

@@ -4,6 +4,7 @@
  * reports a bad duration and a rule naming an unknown resource together.
  */
 import type { z } from 'zod';
+import { ownRecord } from '../../common/own-keys.js';
 import {
   auditSchema,
   groupsSchema,
@@ -93,7 +94,7 @@ export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections 
   const groups = part(groupsSchema, doc.groups);
   const http = part(httpSchema, doc.http);
   const writtenResources = isMapping(doc.resources) ? doc.resources : {};
-  const resources: Record<string, RawResource> = {};
+  const resources = ownRecord<RawResource>([]);
   for (const [name, value] of Object.entries(writtenResources)) {
     const parsed = part(resourceSchema, value);
     if (parsed !== undefined) resources[name] = parsed;

@@ -4,6 +4,7 @@
  * `notifiers[0].slack.channel: must not be empty`.
  */
 import { z } from 'zod';
+import { ownRecord } from '../../common/own-keys.js';
 import { ProblemList, firstProblemError } from './config-problem.js';
 import type { NotifierConfig } from './types.js';
 import { reportIssues } from './zod-issues.js';
@@ -83,7 +84,7 @@ function mapEntry(entry: Entry, index: number, problems: ProblemList): NotifierC
       signingSecretFile: slack.signing_secret_file,
       channel: slack.channel,
       teamId: slack.team_id,
-      users: slack.users,
+      users: ownRecord(Object.entries(slack.users)),
       ...(slack.api_url !== undefined ? { apiUrl: slack.api_url } : {}),
     };
   }

@@ -3,6 +3,7 @@
  * milliseconds, defaults filled in, paths resolved against the file's directory, deep-frozen.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { ownRecord } from '../../common/own-keys.js';
 import type { RawConfig, RawMatch, RawPolicy } from './schema.js';
 import type { CiIssuerConfig, Config, PolicyMatch, PolicyRule } from './types.js';
 
@@ -135,7 +136,7 @@ function mapIssuer(ci: NonNullable<NonNullable<RawConfig['identity']>['ci']>[num
     algorithms: ci.algorithms ?? DEFAULT_ALGORITHMS,
     leewayMs: ci.leeway ?? 30_000,
     maxTokenAgeMs: ci.max_token_age ?? 15 * 60_000,
-    claims: Object.fromEntries(Object.entries(ci.claims ?? {}).map(([field, claim]) => [SNAKE_TO_CAMEL(field), claim])),
+    claims: ownRecord(Object.entries(ci.claims ?? {}).map(([field, claim]) => [SNAKE_TO_CAMEL(field), claim])),
     ...(ci.web_url !== undefined && { webUrl: ci.web_url }),
   };
 }
@@ -165,14 +166,15 @@ function mapIdentity(identity: RawConfig['identity'], at: At): Config['identity'
   };
 }
 
+// Name-keyed tables have no prototype: a lookup of `constructor` or `__proto__` must find nothing.
 function mapResources(resources: RawConfig['resources']): Config['resources'] {
-  return Object.fromEntries(
+  return ownRecord(
     Object.entries(resources).map(([name, r]) => [
       name,
       {
         name,
         vault: { policies: r.vault.policies, ...(r.vault.read !== undefined && { read: r.vault.read }) },
-        env: r.env,
+        env: ownRecord(Object.entries(r.env)),
         ttlMs: r.ttl,
         maxTtlMs: r.max_ttl ?? r.ttl,
         excessTtl: r.excess_ttl ?? 'clamp',
@@ -190,7 +192,7 @@ export function toConfig(raw: RawConfig, baseDir: string): Config {
     audit: mapAudit(raw.audit, at),
     vault: mapVault(raw.vault, at),
     identity: mapIdentity(raw.identity, at),
-    groups: raw.groups ?? {},
+    groups: ownRecord(Object.entries(raw.groups ?? {})),
     resources: mapResources(raw.resources),
     policies: (raw.policies ?? []).map(mapPolicy),
     notifiers: (raw.notifiers ?? []).map((entry) => resolveFileKeys(entry, at)),

@@ -14,6 +14,7 @@ import {
   UnavailableError,
 } from '../../common/errors.js';
 import { newId, newSecretToken } from '../../common/ids.js';
+import { ownValue } from '../../common/own-keys.js';
 import { hasControlChars } from '../../common/text.js';
 import type { Logger } from '../../common/logger.js';
 import type { AuditEvent, AuditLog } from '../audit/types.js';
@@ -228,7 +229,7 @@ export class AccessGate implements Gate {
     if (!this.#accepting) throw new UnavailableError('jitgated is shutting down');
     if (!audit.healthy) throw new UnavailableError('audit log unavailable: no grants until it is repaired');
 
-    const resource = config.resources[input.resource];
+    const resource = ownValue(config.resources, input.resource);
     if (!resource) {
       throw new InvalidArgumentError('resource', `unknown resource ${JSON.stringify(input.resource)}`);
     }
@@ -585,7 +586,7 @@ export class AccessGate implements Gate {
     prior: readonly Promise<void>[],
   ): AsyncGenerator<AccessUpdate> {
     const { store, audit, clock, broker } = this.#o;
-    const resource = this.#o.config.resources[request.resource];
+    const resource = ownValue(this.#o.config.resources, request.resource);
     const trust = request.context.trust;
     const deny = async (reason: string, status: RequestStatus = 'approved'): Promise<RequestView> => {
       await store.transitionRequest(request.id, [status], { status: 'denied', statusReason: reason, updatedAt: clock.now() }).catch(() => false);

@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { RequestContext } from '../../model/context.js';
 import { IdentityError } from '../../common/errors.js';
+import { ownValue } from '../../common/own-keys.js';
 import type { CiIssuerConfig } from '../config/types.js';
 import { hasControlChars, isFullRef, isSha, MAX_CONTEXT_VALUE_LENGTH } from './text-checks.js';
 
@@ -39,7 +40,7 @@ class Claims {
   constructor(private readonly payload: JWTPayload) {}
 
   optional(name: string): string | undefined {
-    const raw = this.payload[name];
+    const raw = ownValue(this.payload, name);
     if (raw === undefined || raw === null || raw === '') return undefined;
     let value: string;
     if (typeof raw === 'string') value = raw;
@@ -57,7 +58,7 @@ class Claims {
   }
 
   flag(name: string): boolean {
-    const raw = this.payload[name];
+    const raw = ownValue(this.payload, name);
     if (raw === true || raw === 'true') return true;
     if (raw === false || raw === 'false') return false;
     throw new IdentityError(`token claim "${name}" must be a boolean`);
@@ -183,9 +184,9 @@ export function mapGitlabClaims(issuer: CiIssuerConfig, payload: JWTPayload): Re
  */
 export function mapGenericClaims(issuer: CiIssuerConfig, payload: JWTPayload): RequestContext {
   const c = new Claims(payload);
-  const claimFor = (field: string): string => issuer.claims[field] ?? field;
+  const claimFor = (field: string): string => ownValue(issuer.claims, field) ?? field;
   const mapped = (field: OptionalField): string | undefined => {
-    const claim = issuer.claims[field];
+    const claim = ownValue(issuer.claims, field);
     return claim === undefined ? undefined : c.required(claim);
   };
   const forkClaim = issuer.claims['fork'];

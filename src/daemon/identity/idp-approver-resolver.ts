@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock.js';
 import type { ApproverIdentity } from '../../model/context.js';
 import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { ownValue } from '../../common/own-keys.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
 import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
@@ -71,14 +72,14 @@ function isName(value: unknown): value is string {
 
 /** An optional name-like claim: absent is fine, present but odd is refused (it may be an attempt to dodge a check). */
 function optionalName(payload: JWTPayload, claim: string): string | undefined {
-  const value = payload[claim];
+  const value = ownValue(payload, claim);
   if (value === undefined || value === null) return undefined;
   if (!isName(value)) throw new IdentityError(`approver token claim "${claim}" is invalid`);
   return value;
 }
 
 function readGroups(payload: JWTPayload, claim: string): string[] {
-  const value = payload[claim];
+  const value = ownValue(payload, claim);
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > MAX_GROUPS || !value.every(isName)) {
     throw new IdentityError(`approver token claim "${claim}" must be a list of group names`);

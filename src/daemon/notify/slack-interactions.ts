@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { ownValue } from '../../common/own-keys.js';
 import type { Config, SlackNotifierConfig } from '../config/types.js';
 import type { AccessGate } from '../gate/access-gate.js';
 import type { HttpHandler, HttpResponse } from '../http/http-server.js';
@@ -121,7 +122,7 @@ export function createSlackInteractionsHandler(options: SlackInteractionsOptions
     }
     if (seen === 'full') return plain(503, 'busy');
 
-    const approverName = config.users[action.userId];
+    const approverName = ownValue(config.users, action.userId);
     if (approverName === undefined) {
       log.warn({ requestId: action.requestId, slackUser: action.userId }, 'unmapped slack user refused');
       const text = 'jitgate: your Slack account is not mapped to an approver; nothing was recorded.';

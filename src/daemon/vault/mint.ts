@@ -1,4 +1,5 @@
 import { UnavailableError, errorMessage } from '../../common/errors.js';
+import { ownValue } from '../../common/own-keys.js';
 import type { Logger } from '../../common/logger.js';
 import type { Credentials } from '../../model/request.js';
 import type { ResourceConfig } from '../config/types.js';
@@ -39,7 +40,7 @@ function mapCredentials(resource: ResourceConfig, token: string, data: Record<st
       credentials[envName] = token;
       continue;
     }
-    const value = data[source];
+    const value = ownValue(data, source);
     if (typeof value !== 'string') {
       const from = resource.vault.read ?? '(no read path)';
       throw new UnavailableError(`vault: ${from} has no string field ${JSON.stringify(source)} for ${envName}`);

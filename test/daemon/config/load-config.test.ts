@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/common/errors.js';
 import { loadConfig, parseConfig } from '../../../src/daemon/config/load-config.js';
 
+/** Name-keyed config tables (resources, groups, env, claims) have no prototype (security 15). */
+const table = <T>(entries: Record<string, T>): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, entries);
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The configuration example from BRIEF.md, verbatim apart from the elided secret file names. */
@@ -78,7 +81,7 @@ describe('parseConfig', () => {
           algorithms: ['RS256', 'ES256'],
           leewayMs: 30_000,
           maxTokenAgeMs: 900_000,
-          claims: {},
+          claims: table({}),
         },
       ],
       approvers: { issuer: 'https://idp.example.com', audience: 'jitgate', groupsClaim: 'groups' },
@@ -86,7 +89,7 @@ describe('parseConfig', () => {
     assert.deepEqual(config.resources['prod-db'], {
       name: 'prod-db',
       vault: { policies: ['jit-prod-db'], read: 'database/creds/migrator' },
-      env: { PGUSER: 'username', PGPASSWORD: 'password' },
+      env: table({ PGUSER: 'username', PGPASSWORD: 'password' }),
       ttlMs: 60_000,
       maxTtlMs: 300_000,
       excessTtl: 'clamp',
@@ -120,7 +123,7 @@ describe('parseConfig', () => {
     });
     assert.deepEqual(config.log, { level: 'info' });
     assert.equal(config.stopTimeoutMs, 10_000);
-    assert.deepEqual(config.groups, {});
+    assert.deepEqual(config.groups, table({}));
   });
 
   it('vault.token_role: absent by default; a name that is not one path segment is refused naming the key', () => {
@@ -215,13 +218,13 @@ stop_timeout: 2s
       algorithms: ['ES256'],
       leewayMs: 300_000,
       maxTokenAgeMs: 3_600_000,
-      claims: { repository: 'project', repositoryId: 'pid' },
+      claims: table({ repository: 'project', repositoryId: 'pid' }),
     });
-    assert.deepEqual(config.groups, { sre: ['alice', 'bob'] });
+    assert.deepEqual(config.groups, table({ sre: ['alice', 'bob'] }));
     assert.deepEqual(config.resources.r1, {
       name: 'r1',
       vault: { policies: ['p'] },
-      env: { VAULT_TOKEN: 'token' },
+      env: table({ VAULT_TOKEN: 'token' }),
       ttlMs: 90_000,
       maxTtlMs: 90_000,
       excessTtl: 'deny',
