@@ -57,8 +57,8 @@ export type AccessUpdate =
   | { readonly kind: 'approved'; readonly request: RequestView }
   | { readonly kind: 'granted'; readonly request: RequestView; readonly grant: GrantHandle }
   | { readonly kind: 'released'; readonly request: RequestView }
-  | { readonly kind: 'denied'; readonly request: RequestView; readonly reason: string; readonly code?: ErrorCode }
-  | { readonly kind: 'expired'; readonly request: RequestView; readonly reason: string; readonly code?: ErrorCode };
+  | { readonly kind: 'denied'; readonly request: RequestView; readonly reason: string; readonly code: ErrorCode }
+  | { readonly kind: 'expired'; readonly request: RequestView; readonly reason: string; readonly code: ErrorCode };
 
 export interface AccessInput {
   readonly resource: string;

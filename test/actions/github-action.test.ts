@@ -215,6 +215,8 @@ describe('GitHub Action actions/request-access (bundle, real daemon)', () => {
     const state = await j.loadState();
     process.kill(Number(state.pid), 'SIGKILL');
     assert.equal(await eventually(async () => !(await tokenAlive(token)), 10_000), true, 'revoked without any release call');
+    // Vault answers the revocation before its result record is durable: wait for the record too.
+    assert.equal(await eventually(async () => (await revocation(state.grant_id ?? '')) !== undefined, 10_000), true, 'revocation audited');
     assert.equal((await revocation(state.grant_id ?? ''))?.reason, 'requester disconnected');
     const post = await j.run('post');
     assert.equal(post.code, 0, post.stdout);

@@ -54,7 +54,8 @@ describe('security 15: names that are Object.prototype keys', () => {
       const unknown = await refusal(f, 'no-such-resource');
       assert.ok(unknown instanceof InvalidArgumentError, String(unknown));
       assert.equal(unknown.field, 'resource');
-      assert.equal(unknown.code, 'ERR_INVALID_ARGUMENT');
+      assert.equal(unknown.code, 'UNKNOWN_RESOURCE');
+      assert.equal(unknown.genericCode, 'ERR_INVALID_ARGUMENT');
       assert.equal(await auditText(f), before, 'an unknown resource writes no audit record');
       for (const name of PROTOTYPE_NAMES) {
         const err = await refusal(f, name);

@@ -1,4 +1,4 @@
-import type { ApproverIdentity, ClaimedContext, RequestContext } from '../../model/context.js';
+import type { ApproverIdentity } from '../../model/context.js';
 import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../model/request.js';
 
 /**
@@ -24,12 +24,6 @@ export interface Gate {
   /** Throws NotFoundError, PermissionDeniedError (not allowed / self-approval), ConflictError (final). */
   approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView>;
   deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView>;
-}
-
-/** Establishes who is asking: the verified context of a request. */
-export interface ContextResolver {
-  /** Throws IdentityError (bad token), PermissionDeniedError (claimed ≠ verified), InvalidArgumentError. */
-  resolve(idToken: string | undefined, claimed: ClaimedContext): Promise<RequestContext>;
 }
 
 /** Establishes who is approving, from transport metadata (already lower-cased header names). */

@@ -1,6 +1,6 @@
 import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { IdentityError } from '../../common/errors.js';
-import type { ContextResolver } from '../gate/types.js';
+import type { ContextResolver } from '../gate/ports.js';
 import { createLocalContextResolver } from './local-context-resolver.js';
 
 /**

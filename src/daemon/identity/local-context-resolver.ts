@@ -1,6 +1,6 @@
 import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { InvalidArgumentError } from '../../common/errors.js';
-import type { ContextResolver } from '../gate/types.js';
+import type { ContextResolver } from '../gate/ports.js';
 import { hasControlChars, isFullRef, isSha, MAX_CONTEXT_VALUE_LENGTH } from './text-checks.js';
 
 type Required = 'repository' | 'ref' | 'sha' | 'actor' | 'environment';

@@ -4,7 +4,7 @@ import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { CiIssuerConfig } from '../config/types.js';
-import type { ContextResolver } from '../gate/types.js';
+import type { ContextResolver } from '../gate/ports.js';
 import type { StateStore } from '../state/store.js';
 import { mapClaims } from './claim-mappings.js';
 import { assertClaimsMatch } from './compare-context.js';

@@ -1,4 +1,4 @@
-import type { GateEventType } from '../gate/access-gate.js';
+import type { GateEventType } from '../gate/ports.js';
 import type { RequestView } from '../../model/request.js';
 
 /** One change to a request, as the gate reports it. Holds no credentials. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { ApproverIdentity } from '../../../src/model/context.js';
-import { ConflictError, InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnavailableError } from '../../../src/common/errors.js';
+import { ConflictError, InvalidArgumentError, JitgateError, PermissionDeniedError, ResourceExhaustedError, UnavailableError } from '../../../src/common/errors.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
 import { canLogin, roleExists } from '../../../tools/vault-compat/test/fixtures.js';
@@ -94,13 +94,39 @@ describe('AccessGate', () => {
     withGate(async (f) => {
       const probe = new StreamProbe(f.gate, accessInput());
       const { request } = await probe.next('pending');
-      await assert.rejects(f.gate.approve(request.id, alice), (err: unknown) => err instanceof PermissionDeniedError && /own request/.test(err.message));
-      await assert.rejects(f.gate.approve(request.id, carol), PermissionDeniedError);
+      await assert.rejects(
+        f.gate.approve(request.id, alice),
+        (err: unknown) => err instanceof PermissionDeniedError && /own request/.test(err.message) && err.code === 'SELF_APPROVAL',
+      );
+      await assert.rejects(f.gate.approve(request.id, carol), (err: unknown) => err instanceof PermissionDeniedError && err.code === 'NOT_AN_APPROVER');
       assert.equal((await f.gate.getRequest(request.id)).status, 'pending');
       const rejected = (await auditTypes(f)).filter((r) => r.type === 'approval.rejected');
       assert.equal(rejected.length, 2);
       probe.controller.abort();
       await probe.done;
+    }));
+
+  it('names why a request ended: DENIED_BY_APPROVER, ALREADY_DECIDED, EXPIRED, RELEASE_TOKEN_MISMATCH, GRANT_NOT_FOUND', () =>
+    withGate(async (f) => {
+      const denied = new StreamProbe(f.gate, accessInput());
+      const { request } = await denied.next('pending');
+      await f.gate.deny(request.id, bob, 'not today');
+      const end = await denied.next('denied');
+      assert.equal(end.code, 'DENIED_BY_APPROVER');
+      assert.equal(end.reason, 'denied by bob: not today');
+      await assert.rejects(f.gate.approve(request.id, dave), (err: unknown) => err instanceof ConflictError && err.code === 'ALREADY_DECIDED');
+
+      const expiring = new StreamProbe(f.gate, accessInput());
+      await expiring.next('pending');
+      f.clock.advance(11 * 60_000);
+      assert.equal((await expiring.next('expired')).code, 'EXPIRED');
+
+      const live = new StreamProbe(f.gate, accessInput({ resource: 'demo-token' }));
+      const granted = await live.next('granted');
+      await assert.rejects(f.gate.release(granted.grant.id, 'x'.repeat(granted.grant.releaseToken.length)), (err: unknown) => err instanceof PermissionDeniedError && err.code === 'RELEASE_TOKEN_MISMATCH');
+      await assert.rejects(f.gate.release('grant-nope', 'x'), (err: unknown) => err instanceof JitgateError && err.code === 'GRANT_NOT_FOUND');
+      await f.gate.release(granted.grant.id, granted.grant.releaseToken);
+      await live.next('released');
     }));
 
   it('racing approvals and denials end in one state with at most one mint', () =>
@@ -265,6 +291,7 @@ describe('AccessGate', () => {
         await f.gate.approve(request.id, bob);
         const err = await probe.done;
         assert.ok(err instanceof UnavailableError, String(err));
+        assert.equal(err.code, 'VAULT_UNAVAILABLE');
         assert.match(err.message, /database\/creds/);
         assert.equal((await f.gate.getRequest(request.id)).status, 'denied');
         const grants = await f.store.listGrants(['minting', 'live', 'revoking', 'revoke_failed']);
@@ -285,13 +312,14 @@ describe('AccessGate', () => {
       const strict = new StreamProbe(f.gate, accessInput({ resource: 'demo-strict', ttlMs: 600_000 }));
       const denied = await strict.next('denied');
       assert.match(denied.reason, /exceeds max_ttl 1m/);
+      assert.equal(denied.code, 'TTL_EXCEEDS_MAX');
       await assert.rejects(
         (async () => {
           for await (const update of f.gate.requestAccess(accessInput({ resource: 'nope' }), new AbortController().signal)) {
             assert.fail(`unexpected ${update.kind}`);
           }
         })(),
-        (err: unknown) => err instanceof InvalidArgumentError && err.field === 'resource',
+        (err: unknown) => err instanceof InvalidArgumentError && err.field === 'resource' && err.code === 'UNKNOWN_RESOURCE',
       );
     }));
 
@@ -304,6 +332,7 @@ describe('AccessGate', () => {
       await f.gate.shutdown();
       const denied = await pending.next('denied');
       assert.equal(denied.reason, 'shutdown');
+      assert.equal(denied.code, 'SHUTDOWN');
       await live.next('released');
       const token = granted.grant.credentials.VAULT_TOKEN ?? '';
       assert.equal(await tokenIsDead(env, token), true);
@@ -345,6 +374,7 @@ describe('AccessGate', () => {
       const second = new StreamProbe(f.gate, accessInput({ resource: 'demo-token' }));
       const err = await second.done;
       assert.ok(err instanceof UnavailableError && /audit/.test(err.message));
+      assert.equal(err.code, 'AUDIT_UNAVAILABLE');
       assert.equal(first.updates.length + second.updates.length, 0);
       assert.equal((await f.store.listGrants(['minting', 'live'])).length, 0);
     } finally {
@@ -358,7 +388,9 @@ describe('AccessGate', () => {
         const probes = [new StreamProbe(f.gate, accessInput()), new StreamProbe(f.gate, accessInput())];
         await Promise.all(probes.map((p) => p.next('pending')));
         const third = new StreamProbe(f.gate, accessInput());
-        assert.ok((await third.done) instanceof ResourceExhaustedError);
+        const refused = await third.done;
+        assert.ok(refused instanceof ResourceExhaustedError);
+        assert.equal(refused.code, 'TOO_MANY_PENDING');
         for (const p of probes) p.controller.abort();
         await Promise.all(probes.map((p) => p.done));
       },

@@ -73,7 +73,7 @@ export class TestGate implements Gate {
     if (err) throw err;
     yield { kind: 'pending', request: this.view(id, resource, 'pending') };
     const endCode = this.endCodes[resource];
-    const code = endCode === undefined ? {} : { code: endCode };
+    const code = { code: endCode ?? 'ERR_ACCESS_DENIED' } as const;
     if (resource.startsWith('denyhold-')) {
       // A denial after which the stream stays open: the client must not wait for its end forever.
       yield { kind: 'denied', request: this.view(id, resource, 'denied', { statusReason: 'policy says no' }), reason: 'policy says no', ...code };
@@ -85,7 +85,7 @@ export class TestGate implements Gate {
       return;
     }
     if (resource.startsWith('expire-')) {
-      yield { kind: 'expired', request: this.view(id, resource, 'expired', { statusReason: 'expired' }), reason: 'no decision within 15m', ...code };
+      yield { kind: 'expired', request: this.view(id, resource, 'expired', { statusReason: 'expired' }), reason: 'no decision within 15m', code: endCode ?? 'EXPIRED' };
       return;
     }
     if (resource.startsWith('hold-')) {

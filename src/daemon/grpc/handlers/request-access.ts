@@ -9,13 +9,9 @@ import { errorCodeTrailer } from '../status.js';
 import { toAccessInput } from '../validate.js';
 import type { HandlerDeps } from './deps.js';
 
-/**
- * The code of a request that ended without credentials. The gate names it on the update; until
- * every path does, expiry is still `EXPIRED` and any other denial the generic `ERR_ACCESS_DENIED`.
- */
+/** The code of a request that ended without credentials, as the gate named it on the update. */
 function endCode(update: AccessUpdate): ErrorCode | undefined {
-  if (update.kind !== 'denied' && update.kind !== 'expired') return undefined;
-  return update.code ?? (update.kind === 'expired' ? 'EXPIRED' : 'ERR_ACCESS_DENIED');
+  return update.kind === 'denied' || update.kind === 'expired' ? update.code : undefined;
 }
 
 /**

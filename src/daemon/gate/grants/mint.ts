@@ -1,0 +1,193 @@
+import { AsyncQueue } from '../../../common/async-queue.js';
+import { ConflictError, errorMessage, UnavailableError } from '../../../common/errors.js';
+import { newId, newSecretToken } from '../../../common/ids.js';
+import { ownValue } from '../../../common/own-keys.js';
+import type { AccessUpdate, ApprovalView, RequestStatus, RequestView } from '../../../model/request.js';
+import type { ResourceConfig } from '../../config/types.js';
+import type { StoredGrant, StoredRequest } from '../../state/store.js';
+import type { Broker, MintedGrant } from '../../vault/broker.js';
+import type { GateCore } from '../gate-core.js';
+import { transition } from '../transitions.js';
+import { handOut } from './hand-out.js';
+import type { LiveGrant, LiveGrants } from './live-grants.js';
+import type { Revocations } from './revocations.js';
+
+/** Ends an approved request as denied in state and tells the observers; returns the final view. */
+type Deny = (reason: string, status?: RequestStatus) => Promise<RequestView>;
+
+/**
+ * Approved → credentials. Every step is recorded before the next acts: the mint intent is durable
+ * before Vault is called, the token's accessor is in state before the broker reads a secret with
+ * it, and the grant is in state and audit before the credentials leave the daemon. Any failure
+ * revokes what was created and denies.
+ */
+export class GrantIssuer {
+  readonly #core: GateCore;
+  readonly #broker: Broker;
+  readonly #grants: LiveGrants;
+  readonly #revocations: Revocations;
+
+  constructor(core: GateCore, broker: Broker, grants: LiveGrants, revocations: Revocations) {
+    this.#core = core;
+    this.#broker = broker;
+    this.#grants = grants;
+    this.#revocations = revocations;
+  }
+
+  /**
+   * Mints and hands out a grant. `prior` are audit appends already issued for this request
+   * (created, approved): they are awaited together with the mint intent, so one fsync makes all of
+   * them durable before Vault is called.
+   */
+  async *grant(
+    request: StoredRequest,
+    approvals: readonly ApprovalView[],
+    approvers: readonly string[],
+    signal: AbortSignal,
+    prior: readonly Promise<void>[],
+  ): AsyncGenerator<AccessUpdate> {
+    const { audit, views, lifecycle, config } = this.#core;
+    const resource = ownValue(config.resources, request.resource);
+    const deny = this.#denier(request, approvals, approvers);
+    if (!audit.healthy) {
+      // The request's own records may not be durable: an error, exactly as when the intent append
+      // itself fails below, not an ordinary denial the client could mistake for a policy answer.
+      await deny('audit log unavailable');
+      throw new UnavailableError('audit log unavailable: no grants until it is repaired', { code: 'AUDIT_UNAVAILABLE' });
+    }
+    if (!resource || !lifecycle.accepting) {
+      const reason = !lifecycle.accepting ? 'shutdown' : 'audit log unavailable';
+      const view = await deny(reason);
+      await audit.safe({ type: 'request.denied', requestId: request.id, trust: request.context.trust, reason });
+      yield { kind: 'denied', request: view, reason, code: lifecycle.accepting ? 'ERR_ACCESS_DENIED' : 'SHUTDOWN' };
+      return;
+    }
+    const intended = await this.#recordIntent(request, resource, prior, deny);
+    const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny);
+    await this.#record(live, minted, tokenCreated, deny);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while Vault mints
+    if (!lifecycle.accepting || live.revoking) {
+      // Shutdown began while Vault was minting: the credentials never leave the daemon.
+      await this.#revocations.revokeLive(live, 'shutdown');
+      const reason = 'shutdown';
+      yield { kind: 'denied', request: views.view({ ...request, status: 'released', statusReason: reason }, approvals, approvers), reason, code: 'SHUTDOWN' };
+      return;
+    }
+    this.#core.log.info({ requestId: request.id, resource: resource.name, grantId: live.stored.id, ttlMs: minted.ttlMs }, 'granted');
+    yield* handOut({ core: this.#core, grants: this.#grants, revocations: this.#revocations }, live, minted, approvals, approvers, signal);
+  }
+
+  #denier(request: StoredRequest, approvals: readonly ApprovalView[], approvers: readonly string[]): Deny {
+    const { store, clock, views } = this.#core;
+    return async (reason, status = 'approved') => {
+      await transition(store, request.id, [status], { status: 'denied', statusReason: reason, updatedAt: clock.now() }).catch(() => false);
+      const view = views.view({ ...request, status: 'denied', statusReason: reason }, approvals, approvers);
+      views.emit('decided', view);
+      return view;
+    };
+  }
+
+  /** Intent durable before the side effect: Vault is not called until this batch is on disk. */
+  async #recordIntent(request: StoredRequest, resource: ResourceConfig, prior: readonly Promise<void>[], deny: Deny): Promise<StoredGrant> {
+    const { store, audit, clock } = this.#core;
+    const trust = request.context.trust;
+    const now = clock.now();
+    const grant: StoredGrant = {
+      id: newId('grant'),
+      requestId: request.id,
+      resource: resource.name,
+      accessor: null,
+      leaseIds: [],
+      status: 'minting',
+      createdAt: now,
+      expiresAt: now + request.ttlMs,
+      updatedAt: now,
+    };
+    try {
+      const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
+      await audit.awaitAll([...prior, intent]);
+      await store.insertGrant(grant);
+    } catch (err) {
+      const reason = `cannot record the grant: ${errorMessage(err)}`;
+      await deny(reason);
+      await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason });
+      throw err instanceof UnavailableError ? err : new UnavailableError(reason, { cause: err, code: 'STATE_UNAVAILABLE' });
+    }
+    return grant;
+  }
+
+  /** Vault creates the token; its accessor is recorded the moment it exists (start-up recovery needs it). */
+  async #mint(
+    request: StoredRequest,
+    resource: ResourceConfig,
+    intended: StoredGrant,
+    deny: Deny,
+  ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined }> {
+    const { store, audit, clock, log } = this.#core;
+    const trust = request.context.trust;
+    let grant = intended;
+    // Audit of the token's creation may complete alongside `grant.minted` (one fsync for both).
+    let tokenCreated: Promise<void> | undefined;
+    let minted: MintedGrant;
+    const settleMint = this.#grants.startMint();
+    try {
+      minted = await this.#broker.mint(
+        resource,
+        request.ttlMs,
+        { jitgate_grant: grant.id, jitgate_request: request.id, repository: request.context.repository, sha: request.context.sha },
+        async (accessor) => {
+          grant = { ...grant, accessor };
+          if (!audit.healthy) throw new UnavailableError('audit log unavailable', { code: 'AUDIT_UNAVAILABLE' });
+          tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) });
+          await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
+        },
+      );
+    } catch (err) {
+      settleMint();
+      // The broker has already revoked whatever it created; record that nothing is live.
+      const reason = errorMessage(err);
+      log.warn({ requestId: request.id, grantId: grant.id, reason }, 'mint failed');
+      await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
+      if (tokenCreated) await audit.settled([tokenCreated]);
+      await audit.safe({ type: 'grant.mint.failed', requestId: request.id, grantId: grant.id, trust, reason });
+      await deny(reason);
+      await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason });
+      throw new UnavailableError(`denied: ${reason}`, { cause: err, code: 'VAULT_UNAVAILABLE' });
+    }
+    const expiresAt = clock.now() + minted.ttlMs;
+    grant = { ...grant, accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt, updatedAt: clock.now() };
+    const live: LiveGrant = { stored: grant, releaseToken: newSecretToken(), request, ended: new AsyncQueue<string>(4) };
+    this.#grants.add(live);
+    settleMint();
+    return { live, minted, tokenCreated };
+  }
+
+  /** The grant is in state and audit before the credentials leave the daemon; otherwise it is revoked. */
+  async #record(live: LiveGrant, minted: MintedGrant, tokenCreated: Promise<void> | undefined, deny: Deny): Promise<void> {
+    const { store, audit, clock } = this.#core;
+    const { stored: grant, request } = live;
+    try {
+      const mintedAudit = audit.issue({
+        type: 'grant.minted',
+        requestId: request.id,
+        grantId: grant.id,
+        trust: request.context.trust,
+        accessorHmac: audit.hmac(minted.accessor),
+        leaseHmacs: minted.leaseIds.map((l) => audit.hmac(l)),
+        ttlMs: minted.ttlMs,
+        expiresAt: new Date(grant.expiresAt).toISOString(),
+      });
+      await store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
+      if (!(await transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() }))) {
+        throw new ConflictError('request left the approved state before the grant');
+      }
+      await audit.awaitAll(tokenCreated ? [tokenCreated, mintedAudit] : [mintedAudit]);
+    } catch (err) {
+      // The grant is not on record: the credentials must not leave the daemon.
+      await this.#revocations.revokeLive(live, 'grant could not be recorded');
+      const reason = `cannot record the grant: ${errorMessage(err)}`;
+      await deny(reason, 'approved');
+      throw err instanceof UnavailableError ? err : new UnavailableError(reason, { cause: err, code: 'STATE_UNAVAILABLE' });
+    }
+  }
+}

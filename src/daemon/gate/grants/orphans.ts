@@ -1,0 +1,74 @@
+import type { TimerHandle } from '../../../common/clock.js';
+import { errorMessage } from '../../../common/errors.js';
+import type { RequestStatus } from '../../../model/request.js';
+import type { GateCore } from '../gate-core.js';
+import { transition } from '../transitions.js';
+import type { LiveGrants } from './live-grants.js';
+import type { Revocations } from './revocations.js';
+
+const REVOKE_SWEEP_MS = 30_000;
+
+/**
+ * Grants nobody can vouch for: at start-up, everything the previous process left live; while
+ * running, revocations that failed (retried every 30 s; the TTL caps exposure meanwhile).
+ */
+export class OrphanRecovery {
+  readonly #core: GateCore;
+  readonly #grants: LiveGrants;
+  readonly #revocations: Revocations;
+  #sweepTimer: TimerHandle | undefined;
+
+  constructor(core: GateCore, grants: LiveGrants, revocations: Revocations) {
+    this.#core = core;
+    this.#grants = grants;
+    this.#revocations = revocations;
+  }
+
+  /**
+   * Start-up recovery. The previous process may have died with grants live and requests waiting:
+   * nobody can vouch that those steps still run, so every grant still live in state is revoked
+   * and every unfinished request is ended.
+   */
+  async recover(): Promise<void> {
+    const { store, clock, audit } = this.#core;
+    const orphans = await store.listGrants(['minting', 'live', 'revoking', 'revoke_failed']);
+    for (const grant of orphans) {
+      await this.#revocations.revokeStored(grant, 'orphaned at start-up');
+    }
+    const unfinished = await store.listRequests({ statuses: ['pending', 'approved', 'granted'] });
+    for (const request of unfinished) {
+      const status: RequestStatus = request.status === 'granted' ? 'released' : 'denied';
+      const reason = 'daemon restarted';
+      if (await transition(store, request.id, [request.status], { status, statusReason: reason, updatedAt: clock.now() })) {
+        await audit.safe({ type: `request.${status}`, requestId: request.id, trust: request.context.trust, reason });
+      }
+    }
+    this.#scheduleSweep();
+  }
+
+  /** Stops the sweeper (shutdown). */
+  stop(): void {
+    if (this.#sweepTimer) this.#core.clock.clearTimeout(this.#sweepTimer);
+  }
+
+  /** Retries revocations that failed earlier; exposure is capped by the TTL meanwhile. */
+  #scheduleSweep(): void {
+    this.#sweepTimer = this.#core.clock.setTimeout(() => {
+      void this.#sweep().finally(() => {
+        if (this.#core.lifecycle.accepting) this.#scheduleSweep();
+      });
+    }, REVOKE_SWEEP_MS);
+    this.#sweepTimer.unref();
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      const failed = await this.#core.store.listGrants(['revoke_failed']);
+      for (const grant of failed) {
+        if (!this.#grants.has(grant.id)) await this.#revocations.revokeStored(grant, 'retrying failed revocation');
+      }
+    } catch (err) {
+      this.#core.log.error({ err: errorMessage(err) }, 'revocation sweep failed');
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { ConflictError, errorMessage, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '../../../common/errors.js';
+import { hasControlChars } from '../../../common/text.js';
+import type { ApproverIdentity } from '../../../model/context.js';
+import type { ApprovalView, RequestView } from '../../../model/request.js';
+import type { StoredRequest } from '../../state/store.js';
+import type { GateCore } from '../gate-core.js';
+import { approvalList, pendingView, type PendingEntry } from './pending-entry.js';
+import type { PendingRequests } from './pending-requests.js';
+import { alreadyApproved, approverRefusal, identityKeys, quorumMet } from './quorum.js';
+
+/** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */
+function plainText(field: string, value: string): void {
+  if (hasControlChars(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
+  if (value.length > 1024) throw new InvalidArgumentError(field, 'longer than 1024 characters');
+}
+
+function auditedApprover(approver: ApproverIdentity): { subject: string; name: string; trust: ApproverIdentity['trust'] } {
+  return { subject: approver.subject, name: approver.name, trust: approver.trust };
+}
+
+/**
+ * Approvers' decisions on pending requests. Each runs under the request's lock, checks who decides
+ * (self-approval, allowed principals), records the decision in audit and state, and ends the
+ * request when the quorum is met or anyone denies.
+ */
+export class Decisions {
+  readonly #core: GateCore;
+  readonly #pending: PendingRequests;
+
+  constructor(core: GateCore, pending: PendingRequests) {
+    this.#core = core;
+    this.#pending = pending;
+  }
+
+  async approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
+    if (comment !== undefined) plainText('comment', comment);
+    const entry = await this.#pendingOrExplain(id, approver, 'approve');
+    return this.#pending.withLock(entry, async () => {
+      if (entry.request.status !== 'pending') {
+        return this.#lateDecision(entry.request, approver, 'approve');
+      }
+      await this.#checkApprover(entry, approver, 'approve');
+      const approval: ApprovalView = {
+        ...auditedApprover(approver),
+        decision: 'approve',
+        ...(comment ? { comment } : {}),
+        at: this.#core.clock.now(),
+      };
+      // One person counts once, whichever channel (CLI, IdP, Slack, webhook) and identifier they used.
+      const keys = identityKeys(approver);
+      if (alreadyApproved(entry, approver, keys)) return pendingView(this.#core.views, entry);
+      if (await this.#recordApproval(entry, approval, comment)) {
+        (entry.approvals ??= new Map()).set(approver.subject, approval);
+        (entry.groups ??= new Map()).set(approver.subject, approver.groups);
+        (entry.people ??= new Map()).set(approver.subject, keys);
+      }
+      if (quorumMet(entry)) {
+        await this.#pending.finish(entry, { status: 'approved', reason: `approved by ${approvalList(entry).map((a) => a.name).join(', ')}` });
+      } else {
+        entry.outcomes.push({ kind: 'progress' });
+        this.#core.views.emit('approval', pendingView(this.#core.views, entry));
+      }
+      return pendingView(this.#core.views, entry);
+    });
+  }
+
+  /** Audit first (an approval that is not on record must not count), then state. */
+  async #recordApproval(entry: PendingEntry, approval: ApprovalView, comment: string | undefined): Promise<boolean> {
+    const { audit, store } = this.#core;
+    try {
+      await audit.orFail({
+        type: 'approval.recorded',
+        requestId: entry.request.id,
+        trust: entry.request.context.trust,
+        approver: { subject: approval.subject, name: approval.name, trust: approval.trust },
+        ...(comment ? { comment } : {}),
+      });
+      return await store.addApproval({ ...approval, requestId: entry.request.id });
+    } catch (err) {
+      throw err instanceof UnavailableError ? err : new UnavailableError('state store unavailable', { cause: err, code: 'STATE_UNAVAILABLE' });
+    }
+  }
+
+  async deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    plainText('reason', reason);
+    const entry = await this.#pendingOrExplain(id, approver, 'deny');
+    return this.#pending.withLock(entry, async () => {
+      if (entry.request.status !== 'pending') {
+        return this.#lateDecision(entry.request, approver, 'deny');
+      }
+      await this.#checkApprover(entry, approver, 'deny');
+      const denial: ApprovalView = { ...auditedApprover(approver), decision: 'deny', comment: reason, at: this.#core.clock.now() };
+      await this.#core.audit.safe({
+        type: 'approval.denied',
+        requestId: id,
+        trust: entry.request.context.trust,
+        approver: auditedApprover(approver),
+        reason,
+      });
+      try {
+        await this.#core.store.addApproval({ ...denial, requestId: id });
+      } catch (err) {
+        this.#core.log.error({ requestId: id, err: errorMessage(err) }, 'could not store denial');
+      }
+      (entry.approvals ??= new Map()).set(`deny:${approver.subject}`, denial);
+      await this.#pending.finish(entry, { status: 'denied', reason: `denied by ${approver.name}: ${reason}`, code: 'DENIED_BY_APPROVER' });
+      return pendingView(this.#core.views, entry);
+    });
+  }
+
+  /** Finds the in-memory pending entry, or explains (and audits) why the decision is refused. */
+  async #pendingOrExplain(id: string, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<PendingEntry> {
+    const entry = this.#pending.get(id);
+    if (entry) return entry;
+    const stored = await this.#core.store.getRequest(id);
+    if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`, { code: 'REQUEST_NOT_FOUND' });
+    return this.#lateDecision(stored, approver, action);
+  }
+
+  async #lateDecision(request: StoredRequest, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<never> {
+    await this.#core.audit.safe({
+      type: 'approval.late',
+      requestId: request.id,
+      trust: request.context.trust,
+      action,
+      status: request.status,
+      approver: auditedApprover(approver),
+    });
+    throw new ConflictError(`request ${request.id} is already ${request.status}; nothing changed`, { code: 'ALREADY_DECIDED' });
+  }
+
+  async #checkApprover(entry: PendingEntry, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<void> {
+    const refusal = approverRefusal(entry, approver, action);
+    if (!refusal) return;
+    await this.#core.audit.safe({
+      type: 'approval.rejected',
+      requestId: entry.request.id,
+      trust: entry.request.context.trust,
+      action,
+      approver: auditedApprover(approver),
+      reason: refusal.reason,
+    });
+    throw new PermissionDeniedError(refusal.reason, { code: refusal.code });
+  }
+}

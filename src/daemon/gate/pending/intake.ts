@@ -1,0 +1,213 @@
+import { errorMessage, InvalidArgumentError, JitgateError, ResourceExhaustedError, UnavailableError } from '../../../common/errors.js';
+import { formatDuration } from '../../../common/duration.js';
+import { newId } from '../../../common/ids.js';
+import { ownValue } from '../../../common/own-keys.js';
+import type { RequestContext } from '../../../model/context.js';
+import type { ErrorCode } from '../../../model/error-codes.js';
+import type { AccessInput, AccessUpdate } from '../../../model/request.js';
+import type { RequireSpec, ResourceConfig } from '../../config/types.js';
+import type { PolicyDecision } from '../../policy/index.js';
+import type { StoredRequest } from '../../state/store.js';
+import type { GateCore } from '../gate-core.js';
+import type { GrantIssuer } from '../grants/mint.js';
+import type { ContextResolver, PolicyDecider } from '../ports.js';
+import { approvalList, pendingView } from './pending-entry.js';
+import type { PendingRequests } from './pending-requests.js';
+
+/** The TTL a request gets: the resource default, the requested one, or clamped to (or denied above) max_ttl. */
+interface EffectiveTtl {
+  readonly ms: number;
+  readonly clampedFrom?: number;
+  readonly deny?: string;
+}
+
+function effectiveTtl(resource: ResourceConfig, requested: number | undefined): EffectiveTtl {
+  if (requested === undefined) return { ms: resource.ttlMs };
+  if (requested <= 0) throw new InvalidArgumentError('ttl', 'must be positive');
+  if (requested <= resource.maxTtlMs) return { ms: requested };
+  if (resource.excessTtl === 'deny') {
+    return {
+      ms: resource.maxTtlMs,
+      deny: `requested ttl ${formatDuration(requested)} exceeds max_ttl ${formatDuration(resource.maxTtlMs)}`,
+    };
+  }
+  return { ms: resource.maxTtlMs, clampedFrom: requested };
+}
+
+/** A policy decision, or the TTL check's denial standing in for one. */
+type Decision = PolicyDecision & { readonly code?: ErrorCode };
+
+/**
+ * A new request: the resource and TTL, who is asking (verified), what policy says, the record
+ * (audit and state, intent first), then one of three paths: denied at once, waiting for
+ * approvers, or approved by policy and on to the grant.
+ */
+export class Intake {
+  readonly #core: GateCore;
+  readonly #contexts: ContextResolver;
+  readonly #policy: PolicyDecider;
+  readonly #pending: PendingRequests;
+  readonly #issuer: GrantIssuer;
+
+  constructor(core: GateCore, parts: { contexts: ContextResolver; policy: PolicyDecider; pending: PendingRequests; issuer: GrantIssuer }) {
+    this.#core = core;
+    this.#contexts = parts.contexts;
+    this.#policy = parts.policy;
+    this.#pending = parts.pending;
+    this.#issuer = parts.issuer;
+  }
+
+  async *requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
+    const { resource, ttl, context } = await this.#admit(input);
+    const decision: Decision = ttl.deny
+      ? { kind: 'deny', rule: null, reason: ttl.deny, code: 'TTL_EXCEEDS_MAX' }
+      : this.#policy.decide(resource.name, context);
+    const { request, created } = await this.#record(input, resource, ttl, context, decision);
+    const trust = context.trust;
+    const { audit, views } = this.#core;
+
+    if (decision.kind === 'deny') {
+      const denied = audit.issue({ type: 'request.denied', requestId: request.id, trust, reason: decision.reason });
+      await audit.awaitAll([created]);
+      await audit.settled([denied]);
+      const view = views.view(request, [], []);
+      views.emit('decided', view);
+      const code = decision.code ?? (decision.rule === null ? 'POLICY_NO_MATCH' : 'POLICY_DENY');
+      yield { kind: 'denied', request: view, reason: decision.reason, code };
+      return;
+    }
+    if (decision.kind === 'require') {
+      await audit.awaitAll([created]);
+      yield* this.#awaitApprovers(request, decision.require, signal);
+      return;
+    }
+    const approved = audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
+    yield* this.#issuer.grant(request, [], [], signal, [created, approved]);
+  }
+
+  /** Checks that may refuse a request before anything is recorded about it (except a rejection). */
+  async #admit(input: AccessInput): Promise<{ resource: ResourceConfig; ttl: EffectiveTtl; context: RequestContext }> {
+    const { audit, config, lifecycle } = this.#core;
+    if (!lifecycle.accepting) throw new UnavailableError('jitgated is shutting down');
+    if (!audit.healthy) throw new UnavailableError('audit log unavailable: no grants until it is repaired', { code: 'AUDIT_UNAVAILABLE' });
+
+    const resource = ownValue(config.resources, input.resource);
+    if (!resource) {
+      throw new InvalidArgumentError('resource', `unknown resource ${JSON.stringify(input.resource)}`, { code: 'UNKNOWN_RESOURCE' });
+    }
+    const ttl = effectiveTtl(resource, input.ttlMs);
+
+    let context: RequestContext;
+    try {
+      context = await this.#contexts.resolve(input.idToken, input.claimed);
+    } catch (err) {
+      await this.#auditRejection(input, err);
+      throw err;
+    }
+
+    if (this.#pending.size >= config.limits.maxPendingRequests) {
+      throw new ResourceExhaustedError(`too many pending requests (limit ${config.limits.maxPendingRequests})`, { code: 'TOO_MANY_PENDING' });
+    }
+    return { resource, ttl, context };
+  }
+
+  /**
+   * Intent first: the request is in audit and state before anything acts on it. The append is
+   * issued, not awaited, so that it shares one fsync with the records that follow it; every path
+   * awaits it (`created`) before any effect (a Vault call, an approver being asked, a reply).
+   */
+  async #record(
+    input: AccessInput,
+    resource: ResourceConfig,
+    ttl: EffectiveTtl,
+    context: RequestContext,
+    decision: Decision,
+  ): Promise<{ request: StoredRequest; created: Promise<void> }> {
+    const { audit, store, clock, log } = this.#core;
+    const now = clock.now();
+    const request: StoredRequest = {
+      id: newId('req'),
+      resource: resource.name,
+      reason: input.reason,
+      context,
+      claimed: input.claimed,
+      ttlMs: ttl.ms,
+      status: decision.kind === 'require' ? 'pending' : decision.kind === 'deny' ? 'denied' : 'approved',
+      ...(decision.kind === 'deny' ? { statusReason: decision.reason } : {}),
+      rule: decision.rule,
+      ...(decision.kind === 'require' ? { require: decision.require } : {}),
+      createdAt: now,
+      expiresAt: decision.kind === 'require' ? now + decision.require.expiresAfterMs : 0,
+      updatedAt: now,
+    };
+    const created = audit.issue({
+      type: 'request.created',
+      requestId: request.id,
+      trust: context.trust,
+      resource: resource.name,
+      reason: input.reason,
+      ttlMs: ttl.ms,
+      ...(ttl.clampedFrom !== undefined ? { requestedTtlMs: ttl.clampedFrom } : {}),
+      context,
+      claimed: input.claimed,
+      decision: decision.kind,
+      rule: decision.rule,
+    });
+    try {
+      await store.insertRequest(request);
+    } catch (err) {
+      throw new UnavailableError('state store unavailable', { cause: err, code: 'STATE_UNAVAILABLE' });
+    }
+    // One info line per grant is the budget (the 'granted' line); auto-approvals stay at debug here.
+    const level = decision.kind === 'auto-approve' ? 'debug' : 'info';
+    if (log.isLevelEnabled(level)) {
+      log[level]({ requestId: request.id, resource: resource.name, decision: decision.kind, rule: decision.rule, trust: context.trust }, 'request received');
+    }
+    return { request, created };
+  }
+
+  /** Waits for the approvers' verdict, reporting progress; on approval goes on to the grant. */
+  async *#awaitApprovers(request: StoredRequest, require: RequireSpec, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
+    const { views } = this.#core;
+    const pending = this.#pending;
+    const entry = pending.register(request, require);
+    const onAbort = (): void => {
+      void pending.withLock(entry, () => pending.finish(entry, { status: 'denied', reason: 'cancelled by the requester', code: 'CANCELLED' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    try {
+      const createdView = pendingView(views, entry);
+      views.emit('created', createdView);
+      yield { kind: 'pending', request: createdView };
+      for await (const outcome of entry.outcomes) {
+        if (outcome.kind === 'progress') {
+          yield { kind: 'pending', request: pendingView(views, entry) };
+          continue;
+        }
+        if (outcome.kind === 'approved') break;
+        yield { kind: outcome.kind, request: pendingView(views, entry), reason: outcome.reason, code: outcome.code };
+        return;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (entry.request.status !== 'approved') return;
+    yield { kind: 'approved', request: pendingView(views, entry) };
+    yield* this.#issuer.grant(entry.request, approvalList(entry), entry.approvers, signal, []);
+  }
+
+  async #auditRejection(input: AccessInput, err: unknown): Promise<void> {
+    const mismatches = err instanceof JitgateError && 'mismatches' in err ? (err as { mismatches: unknown }).mismatches : undefined;
+    await this.#core.audit.safe({
+      type: 'request.rejected',
+      resource: input.resource,
+      reason: errorMessage(err),
+      // The generic code: the audit record's `code` has meant the error's class since it existed.
+      code: err instanceof JitgateError ? err.genericCode : 'ERR_INTERNAL',
+      claimed: input.claimed,
+      ...(mismatches !== undefined ? { mismatches } : {}),
+    });
+    this.#core.log.warn({ resource: input.resource, reason: errorMessage(err) }, 'request rejected');
+  }
+}

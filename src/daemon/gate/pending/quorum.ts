@@ -1,0 +1,44 @@
+import type { ErrorCode } from '../../../model/error-codes.js';
+import type { ApproverIdentity } from '../../../model/context.js';
+import { approverAllowed } from '../../policy/index.js';
+import { approvalList, type PendingEntry } from './pending-entry.js';
+
+/** Lower-cased subject, name and aliases: the identifiers one person may show up under. */
+export function identityKeys(who: ApproverIdentity): ReadonlySet<string> {
+  return new Set([who.subject, who.name, ...who.aliases].filter((k) => k !== '').map((k) => k.toLowerCase()));
+}
+
+/** Whether this person has already approved, whichever channel and identifier they used then. */
+export function alreadyApproved(entry: PendingEntry, approver: ApproverIdentity, keys: ReadonlySet<string>): boolean {
+  return Boolean(entry.approvals?.has(approver.subject)) || [...(entry.people?.values() ?? [])].some((k) => [...keys].some((key) => k.has(key)));
+}
+
+/** Why this approver may not take this action on this request, or undefined when they may. */
+export function approverRefusal(
+  entry: PendingEntry,
+  approver: ApproverIdentity,
+  action: 'approve' | 'deny',
+): { readonly reason: string; readonly code: ErrorCode } | undefined {
+  const { context } = entry.request;
+  const names = [approver.subject, approver.name, ...approver.aliases].map((n) => n.toLowerCase());
+  const requesters = [context.actor, context.commitAuthor].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase());
+  if (action === 'approve' && requesters.some((r) => names.includes(r))) {
+    return { reason: 'the requester cannot approve their own request', code: 'SELF_APPROVAL' };
+  }
+  if (!approverAllowed(entry.approvers, approver)) {
+    return { reason: `${approver.name} is not allowed to ${action} this request (allowed: ${entry.approvers.join(', ')})`, code: 'NOT_AN_APPROVER' };
+  }
+  return undefined;
+}
+
+/** Enough distinct approvals, and with `every_group` at least one from each listed principal. */
+export function quorumMet(entry: PendingEntry): boolean {
+  const approvals = approvalList(entry).filter((a) => a.decision === 'approve');
+  if (approvals.length < entry.require.approvals) return false;
+  if (!entry.require.everyGroup) return true;
+  return entry.require.from.every((principal) =>
+    approvals.some((a) =>
+      approverAllowed([principal], { subject: a.subject, name: a.name, groups: entry.groups?.get(a.subject) ?? [], aliases: [], trust: a.trust }),
+    ),
+  );
+}
