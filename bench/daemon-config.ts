@@ -69,7 +69,9 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
       { name: 'bench-auto', match: { resource: [RESOURCE.token, RESOURCE.db], repository: BENCH_CONTEXT.repository }, decision: 'auto-approve' },
       { name: 'everything-else', decision: 'deny' },
     ],
-    limits: { max_pending_requests: options.maxPending },
+    // One repository and actor hold every pending request here: the per-repository and per-actor
+    // caps (issue 11 #18) are raised to the total so the 10,000-pending measurement still runs.
+    limits: { max_pending_requests: options.maxPending, pending_per_repository: options.maxPending, pending_per_actor: options.maxPending },
     log: { level: 'info' },
   };
   await writeFile(files.configFile, stringify(config), { mode: 0o600 });

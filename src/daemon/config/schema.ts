@@ -235,6 +235,8 @@ export const policySchema = obj({
 
 const limitsSchema = obj({
   max_pending_requests: count.optional(),
+  pending_per_repository: count.optional(),
+  pending_per_actor: count.optional(),
   max_message_bytes: count.optional(),
   max_metadata_bytes: count.optional(),
   default_rpc_deadline: duration.optional(),

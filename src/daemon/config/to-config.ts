@@ -199,6 +199,8 @@ export function toConfig(raw: RawConfig, baseDir: string): Config {
     ...(raw.http && { http: { listen: raw.http.listen, ...(raw.http.public_url !== undefined && { publicUrl: raw.http.public_url }) } }),
     limits: {
       maxPendingRequests: raw.limits?.max_pending_requests ?? 10_000,
+      pendingPerRepository: raw.limits?.pending_per_repository ?? 20,
+      pendingPerActor: raw.limits?.pending_per_actor ?? 10,
       maxMessageBytes: raw.limits?.max_message_bytes ?? 65_536,
       maxMetadataBytes: raw.limits?.max_metadata_bytes ?? 8192,
       defaultRpcDeadlineMs: raw.limits?.default_rpc_deadline ?? 30_000,

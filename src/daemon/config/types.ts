@@ -150,6 +150,10 @@ export type PolicyRule =
 
 export interface LimitsConfig {
   readonly maxPendingRequests: number;
+  /** Pending requests one repository (of one issuer) may hold at once: one repository cannot fill the approvers' queue. */
+  readonly pendingPerRepository: number;
+  /** Pending requests one actor (of one issuer) may hold at once. */
+  readonly pendingPerActor: number;
   readonly maxMessageBytes: number;
   readonly maxMetadataBytes: number;
   /** Deadline for unary RPCs that arrive without one. */

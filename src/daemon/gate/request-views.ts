@@ -43,7 +43,7 @@ export class RequestViews {
     const expiresAt =
       request.status === 'pending'
         ? monotonicDeadline !== undefined
-          ? clock.now() + Math.max(0, monotonicDeadline - clock.monotonic())
+          ? clock.now() + Math.max(0, Math.round(monotonicDeadline - clock.monotonic()))
           : request.expiresAt
         : 0;
     return {

@@ -117,6 +117,8 @@ describe('parseConfig', () => {
     ]);
     assert.deepEqual(config.limits, {
       maxPendingRequests: 10_000,
+      pendingPerRepository: 20,
+      pendingPerActor: 10,
       maxMessageBytes: 65_536,
       maxMetadataBytes: 8192,
       defaultRpcDeadlineMs: 30_000,
@@ -235,7 +237,7 @@ stop_timeout: 2s
       decision: 'require',
       require: { approvals: 2, from: ['user:alice', 'user:bob'], everyGroup: true, expiresAfterMs: 900_000, escalate: [] },
     });
-    assert.deepEqual(config.limits, { maxPendingRequests: 5, maxMessageBytes: 1024, maxMetadataBytes: 512, defaultRpcDeadlineMs: 3000 });
+    assert.deepEqual(config.limits, { maxPendingRequests: 5, pendingPerRepository: 20, pendingPerActor: 10, maxMessageBytes: 1024, maxMetadataBytes: 512, defaultRpcDeadlineMs: 3000 });
     assert.equal(config.log.level, 'debug');
     assert.equal(config.stopTimeoutMs, 2000);
   });

@@ -171,6 +171,8 @@ export const localApprovers: ApproverResolver = {
 
 export const TEST_LIMITS: LimitsConfig = {
   maxPendingRequests: 100,
+  pendingPerRepository: 20,
+  pendingPerActor: 10,
   maxMessageBytes: 64 * 1024,
   maxMetadataBytes: 8 * 1024,
   defaultRpcDeadlineMs: 30_000,

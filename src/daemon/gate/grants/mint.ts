@@ -62,8 +62,24 @@ export class GrantIssuer {
       yield { kind: 'denied', request: view, reason, code: lifecycle.accepting ? 'ERR_ACCESS_DENIED' : 'SHUTDOWN' };
       return;
     }
-    const intended = await this.#recordIntent(request, resource, prior, deny);
-    const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny);
+    // From this last check until the grant is held (or refused), shutdown waits for this request
+    // (issue 11 #14): its final revoke pass must not end while a mint may still start.
+    const settleMint = this.#grants.startMint();
+    let intended: StoredGrant;
+    try {
+      intended = await this.#recordIntent(request, resource, prior, deny);
+    } catch (err) {
+      settleMint();
+      throw err;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while the intent is written
+    if (!lifecycle.accepting) {
+      const view = await this.#cancelAtShutdown(request, intended, deny);
+      settleMint();
+      yield { kind: 'denied', request: view, reason: 'shutdown', code: 'SHUTDOWN' };
+      return;
+    }
+    const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny, settleMint);
     await this.#record(live, minted, tokenCreated, deny);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while Vault mints
     if (!lifecycle.accepting || live.revoking) {
@@ -116,12 +132,27 @@ export class GrantIssuer {
     return grant;
   }
 
-  /** Vault creates the token; its accessor is recorded the moment it exists (start-up recovery needs it). */
+  /** Shutdown began while the intent was written: Vault is never called; the record says so. */
+  async #cancelAtShutdown(request: StoredRequest, intended: StoredGrant, deny: Deny): Promise<RequestView> {
+    const { store, audit, clock } = this.#core;
+    const trust = request.context.trust;
+    await store.updateGrant(intended.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
+    await audit.safe({ type: 'grant.mint.cancelled', requestId: request.id, grantId: intended.id, trust, reason: 'shutdown' });
+    const view = await deny('shutdown');
+    await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason: 'shutdown' });
+    return view;
+  }
+
+  /**
+   * Vault creates the token; its accessor is recorded the moment it exists (start-up recovery needs
+   * it). `settleMint` is called once the grant is held, or the mint has failed.
+   */
   async #mint(
     request: StoredRequest,
     resource: ResourceConfig,
     intended: StoredGrant,
     deny: Deny,
+    settleMint: () => void,
   ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined }> {
     const { store, audit, clock, log } = this.#core;
     const trust = request.context.trust;
@@ -129,7 +160,6 @@ export class GrantIssuer {
     // Audit of the token's creation may complete alongside `grant.minted` (one fsync for both).
     let tokenCreated: Promise<void> | undefined;
     let minted: MintedGrant;
-    const settleMint = this.#grants.startMint();
     try {
       minted = await this.#broker.mint(
         resource,

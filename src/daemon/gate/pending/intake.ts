@@ -1,4 +1,4 @@
-import { errorMessage, InvalidArgumentError, JitgateError, ResourceExhaustedError, UnavailableError } from '../../../common/errors.js';
+import { errorMessage, InvalidArgumentError, JitgateError, UnavailableError } from '../../../common/errors.js';
 import { formatDuration } from '../../../common/duration.js';
 import { newId } from '../../../common/ids.js';
 import { ownValue } from '../../../common/own-keys.js';
@@ -11,7 +11,9 @@ import type { StoredRequest } from '../../state/store.js';
 import type { GateCore } from '../gate-core.js';
 import type { GrantIssuer } from '../grants/mint.js';
 import type { ContextResolver, PolicyDecider } from '../ports.js';
+import { transition } from '../transitions.js';
 import { approvalList, pendingView } from './pending-entry.js';
+import { PendingLimits, type PendingSlot } from './pending-limits.js';
 import type { PendingRequests } from './pending-requests.js';
 
 /** The TTL a request gets: the resource default, the requested one, or clamped to (or denied above) max_ttl. */
@@ -48,6 +50,7 @@ export class Intake {
   readonly #policy: PolicyDecider;
   readonly #pending: PendingRequests;
   readonly #issuer: GrantIssuer;
+  readonly #limits: PendingLimits;
 
   constructor(core: GateCore, parts: { contexts: ContextResolver; policy: PolicyDecider; pending: PendingRequests; issuer: GrantIssuer }) {
     this.#core = core;
@@ -55,14 +58,24 @@ export class Intake {
     this.#policy = parts.policy;
     this.#pending = parts.pending;
     this.#issuer = parts.issuer;
+    this.#limits = new PendingLimits(core.config.limits);
   }
 
   async *requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
-    const { resource, ttl, context } = await this.#admit(input);
+    const { resource, ttl, context, slot } = await this.#admit(input);
     const decision: Decision = ttl.deny
       ? { kind: 'deny', rule: null, reason: ttl.deny, code: 'TTL_EXCEEDS_MAX' }
       : this.#policy.decide(resource.name, context);
-    const { request, created } = await this.#record(input, resource, ttl, context, decision);
+    // Only a request that waits for approvers keeps its place under the pending limits.
+    if (decision.kind !== 'require') slot.release();
+    let recorded;
+    try {
+      recorded = await this.#record(input, resource, ttl, context, decision);
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    const { request, created } = recorded;
     const trust = context.trust;
     const { audit, views } = this.#core;
 
@@ -77,8 +90,13 @@ export class Intake {
       return;
     }
     if (decision.kind === 'require') {
-      await audit.awaitAll([created]);
-      yield* this.#awaitApprovers(request, decision.require, signal);
+      try {
+        await audit.awaitAll([created]);
+      } catch (err) {
+        slot.release();
+        throw err;
+      }
+      yield* this.#awaitApprovers(request, decision.require, signal, slot);
       return;
     }
     const approved = audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
@@ -86,7 +104,7 @@ export class Intake {
   }
 
   /** Checks that may refuse a request before anything is recorded about it (except a rejection). */
-  async #admit(input: AccessInput): Promise<{ resource: ResourceConfig; ttl: EffectiveTtl; context: RequestContext }> {
+  async #admit(input: AccessInput): Promise<{ resource: ResourceConfig; ttl: EffectiveTtl; context: RequestContext; slot: PendingSlot }> {
     const { audit, config, lifecycle } = this.#core;
     if (!lifecycle.accepting) throw new UnavailableError('jitgated is shutting down');
     if (!audit.healthy) throw new UnavailableError('audit log unavailable: no grants until it is repaired', { code: 'AUDIT_UNAVAILABLE' });
@@ -105,10 +123,8 @@ export class Intake {
       throw err;
     }
 
-    if (this.#pending.size >= config.limits.maxPendingRequests) {
-      throw new ResourceExhaustedError(`too many pending requests (limit ${config.limits.maxPendingRequests})`, { code: 'TOO_MANY_PENDING' });
-    }
-    return { resource, ttl, context };
+    // Per repository and actor too (issue 11 #18): one repository cannot fill the approvers' queue.
+    return { resource, ttl, context, slot: this.#limits.take(context) };
   }
 
   /**
@@ -167,10 +183,10 @@ export class Intake {
   }
 
   /** Waits for the approvers' verdict, reporting progress; on approval goes on to the grant. */
-  async *#awaitApprovers(request: StoredRequest, require: RequireSpec, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
+  async *#awaitApprovers(request: StoredRequest, require: RequireSpec, signal: AbortSignal, slot: PendingSlot): AsyncGenerator<AccessUpdate> {
     const { views } = this.#core;
     const pending = this.#pending;
-    const entry = pending.register(request, require);
+    const entry = pending.register(request, require, slot);
     const onAbort = (): void => {
       void pending.withLock(entry, () => pending.finish(entry, { status: 'denied', reason: 'cancelled by the requester', code: 'CANCELLED' }));
     };
@@ -193,8 +209,31 @@ export class Intake {
       signal.removeEventListener('abort', onAbort);
     }
     if (entry.request.status !== 'approved') return;
-    yield { kind: 'approved', request: pendingView(views, entry) };
-    yield* this.#issuer.grant(entry.request, approvalList(entry), entry.approvers, signal, []);
+    // The step may be gone by the time the last approval lands (its stream broke, or it stopped
+    // reading after `approved`): nobody would take the grant, so the request is abandoned rather
+    // than left approved for ever (issue 11 #13).
+    let handedOver = false;
+    try {
+      yield { kind: 'approved', request: pendingView(views, entry) };
+      if (signal.aborted) return;
+      handedOver = true;
+      yield* this.#issuer.grant(entry.request, approvalList(entry), entry.approvers, signal, []);
+    } finally {
+      if (!handedOver) await this.#abandon(entry.request);
+    }
+  }
+
+  /** Ends an approved request whose step left before the grant: denied, reason `abandoned`, audited. */
+  async #abandon(request: StoredRequest): Promise<void> {
+    const { store, clock, audit, views, log } = this.#core;
+    const reason = 'abandoned: the step disconnected before its grant';
+    const moved = await transition(store, request.id, ['approved'], { status: 'denied', statusReason: reason, updatedAt: clock.now() }).catch((err: unknown) => {
+      log.error({ requestId: request.id, err: errorMessage(err) }, 'state update failed');
+      return false;
+    });
+    if (!moved) return;
+    await audit.safe({ type: 'request.abandoned', requestId: request.id, trust: request.context.trust, reason });
+    views.emit('decided', views.view({ ...request, status: 'denied', statusReason: reason }, [], request.require?.from ?? []));
   }
 
   async #auditRejection(input: AccessInput, err: unknown): Promise<void> {

@@ -5,6 +5,7 @@ import type { ApprovalView, RequestView } from '../../../model/request.js';
 import type { RequireSpec } from '../../config/types.js';
 import type { StoredRequest } from '../../state/store.js';
 import type { Deadlined } from '../deadline-queue.js';
+import type { PendingSlot } from './pending-limits.js';
 import type { RequestViews } from '../request-views.js';
 
 /** Outcome delivered to a waiting RequestAccess stream. */
@@ -35,6 +36,8 @@ export interface PendingEntry extends Deadlined {
   readonly outcomes: AsyncQueue<Outcome>;
   /** Serialises decisions on this request: a racing approve and deny see one another's result. */
   lock: Promise<unknown>;
+  /** Its place under the pending limits, given back when it stops pending. */
+  readonly capacity: PendingSlot;
 }
 
 /** How a pending request ends, with the code its stream ends with. */

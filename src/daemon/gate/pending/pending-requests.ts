@@ -7,6 +7,7 @@ import { DeadlineQueue } from '../deadline-queue.js';
 import type { GateCore } from '../gate-core.js';
 import { transition } from '../transitions.js';
 import { scheduleEscalations } from './escalation.js';
+import type { PendingSlot } from './pending-limits.js';
 import { pendingView, type Outcome, type PendingEnd, type PendingEntry } from './pending-entry.js';
 
 /** Shared, so that each pending request's queue does not carry a closure of its own. */
@@ -44,7 +45,8 @@ export class PendingRequests {
     for (const entry of this.#entries.values()) yield this.view(entry);
   }
 
-  register(request: StoredRequest, require: RequireSpec): PendingEntry {
+  /** Starts waiting for approvers; `capacity` (taken at intake) is given back when the request ends. */
+  register(request: StoredRequest, require: RequireSpec, capacity: PendingSlot): PendingEntry {
     const entry: PendingEntry = {
       request,
       require,
@@ -53,6 +55,7 @@ export class PendingRequests {
       slot: -1,
       outcomes: new AsyncQueue<Outcome>(1000, outcomeOverflow),
       lock: Promise.resolve(),
+      capacity,
     };
     this.#entries.set(request.id, entry);
     this.#expiries.add(entry);
@@ -88,6 +91,7 @@ export class PendingRequests {
     this.#expiries.delete(entry);
     for (const timer of entry.escalations ?? []) clock.clearTimeout(timer);
     this.#entries.delete(entry.request.id);
+    entry.capacity.release();
     let moved = false;
     try {
       moved = await transition(store, entry.request.id, ['pending'], { status, statusReason: reason, updatedAt: clock.now() });
