@@ -55,7 +55,12 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
     fetch: options.fetch,
     signal: closing.signal,
   });
-  const rules = { groupsClaim: config.groupsClaim, staticGroups: options.groups ?? {}, actorClaims: options.actorClaims ?? [] };
+  const rules = {
+    groupsClaim: config.groupsClaim,
+    usernameClaim: config.usernameClaim,
+    staticGroups: options.groups ?? {},
+    actorClaims: options.actorClaims ?? [],
+  };
 
   return {
     async resolve(metadata: Readonly<Record<string, string>>): Promise<ApproverIdentity> {
