@@ -8,6 +8,7 @@ import { approverIdentityFrom } from './approver-identity.js';
 import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { APPROVER_TOKEN_ALGORITHMS, createApproverTokenVerifier } from './approver-token-verifier.js';
 import { bearerToken } from './bearer-token.js';
+import { refuseCiJobClaims } from './ci-job-claims.js';
 
 export interface IdpApproverResolverOptions {
   readonly config: ApproverIdpConfig;
@@ -36,8 +37,9 @@ export { APPROVER_TOKEN_ALGORITHMS, APPROVER_TOKEN_HEADER, bearerToken };
 
 /**
  * Approvers prove who they are with an ID token from the org's identity provider, sent as
- * `authorization: Bearer <JWT>`. The token is verified strictly (approver-token-verifier.ts), then
- * its claims become the approver (approver-identity.ts). There is no `jti` replay check: an
+ * `authorization: Bearer <JWT>`. The token is verified strictly (approver-token-verifier.ts: issuer,
+ * the approvers' audience, signature, lifetime), a CI job's token is refused (ci-job-claims.ts),
+ * and its claims become the approver (approver-identity.ts). There is no `jti` replay check: an
  * approver reuses one sign-in for several commands until it expires.
  */
 export function createIdpApproverResolver(options: IdpApproverResolverOptions): ApproverResolver & { close(): void } {
@@ -69,7 +71,9 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
       if (token === undefined) {
         throw new IdentityError(`no approver identity: present an ID token from ${config.issuer} as "authorization: Bearer <token>"`);
       }
-      const identity = approverIdentityFrom(await verify(token), rules);
+      const payload = await verify(token);
+      refuseCiJobClaims(payload);
+      const identity = approverIdentityFrom(payload, rules);
       logger.debug({ subject: identity.subject, name: identity.name }, 'approver verified');
       return identity;
     },
