@@ -4,7 +4,7 @@ import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
-import { approverIdentityFrom } from './approver-identity.js';
+import { approverIdentityFrom } from './idp-approver-identity.js';
 import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { APPROVER_TOKEN_ALGORITHMS, createApproverTokenVerifier } from './approver-token-verifier.js';
 import { bearerToken } from './bearer-token.js';
@@ -39,7 +39,7 @@ export { APPROVER_TOKEN_ALGORITHMS, APPROVER_TOKEN_HEADER, bearerToken };
  * Approvers prove who they are with an ID token from the org's identity provider, sent as
  * `authorization: Bearer <JWT>`. The token is verified strictly (approver-token-verifier.ts: issuer,
  * the approvers' audience, signature, lifetime), a CI job's token is refused (ci-job-claims.ts),
- * and its claims become the approver (approver-identity.ts). There is no `jti` replay check: an
+ * and its claims become the approver (idp-approver-identity.ts). There is no `jti` replay check: an
  * approver reuses one sign-in for several commands until it expires.
  */
 export function createIdpApproverResolver(options: IdpApproverResolverOptions): ApproverResolver & { close(): void } {
