@@ -107,7 +107,7 @@ describe('end to end: approvers signed in through the IdP', () => {
     const recorded = audit.filter((r) => r.type === 'approval.recorded');
     assert.deepEqual(
       recorded.map((r) => r.approver),
-      [{ subject: 'u-carol', name: 'carol', trust: 'idp' }],
+      [{ subject: 'u-carol', name: 'carol@acme.test', trust: 'idp' }],
     );
     const rejected = audit.filter((r) => r.type === 'approval.rejected').map((r) => r.approver as { subject: string });
     assert.deepEqual(

@@ -90,14 +90,14 @@ describe('end to end: approving on the web page in a browser', () => {
     await page.locator('button[type="submit"]').click();
     await page.locator('button[type="submit"]').click(); // consent
     await page.waitForURL(`${base}/requests/${id}`);
-    assert.match(await page.locator('.who').innerText(), /Signed in as carol/);
+    assert.match(await page.locator('.who').innerText(), /Signed in as carol@acme\.test/);
     await page.screenshot({ path: '/tmp/jitgate-web-signed-in.png', fullPage: true });
 
     await page.locator('textarea[name="comment"]').fill('ship it');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(`${base}/requests/${id}`);
     assert.match(await page.locator('.flash').innerText(), /Approved/);
-    assert.match(await page.locator('body').innerText(), /approved by carol \(idp\)/);
+    assert.match(await page.locator('body').innerText(), /approved by carol@acme\.test \(idp\)/);
     await page.screenshot({ path: '/tmp/jitgate-web-approved.png', fullPage: true });
     await context.close();
 

@@ -14,6 +14,8 @@ export interface IdpUser {
   readonly sub: string;
   readonly preferredUsername?: string;
   readonly email?: string;
+  /** `email_verified` in the tokens; default true. */
+  readonly emailVerified?: boolean;
   readonly groups?: readonly string[];
   /** Any further claims, released under the `profile` scope (e.g. `github_login`). */
   readonly extra?: Readonly<Record<string, string>>;
@@ -52,7 +54,7 @@ function claimsOf(user: IdpUser): Record<string, unknown> {
   return {
     sub: user.sub,
     ...(user.preferredUsername === undefined ? {} : { preferred_username: user.preferredUsername }),
-    ...(user.email === undefined ? {} : { email: user.email, email_verified: true }),
+    ...(user.email === undefined ? {} : { email: user.email, email_verified: user.emailVerified ?? true }),
     ...(user.groups === undefined ? {} : { groups: [...user.groups] }),
     ...user.extra,
   };

@@ -4,6 +4,7 @@
  * problem it finds, naming the exact key path, and runs on whatever sections parsed.
  */
 import { compileGlob, isGlob } from '../../common/glob.js';
+import { checkApprovers } from './approver-checks.js';
 import type { ProblemList } from './config-problem.js';
 import type { ConfigSections } from './config-sections.js';
 import { urlHasPassword } from './inline-secrets.js';
@@ -89,6 +90,7 @@ function checkIdentity(identity: RawConfig['identity'], fail: Report): void {
   if (approvers && isGithubOwnerAudience(approvers.audience)) {
     fail(['identity', 'approvers', 'audience'], 'use a jitgate-specific audience, not a GitHub URL');
   }
+  checkApprovers(identity, fail);
 }
 
 function checkGroups(groups: RawConfig['groups'], fail: Report): void {

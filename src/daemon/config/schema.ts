@@ -144,6 +144,7 @@ export const identitySchema = obj({
     issuer: url(['https:'], true),
     audience: text,
     groups_claim: text.optional(),
+    username_claim: text.optional(),
     jwks_uri: url(['https:'], true).optional(),
     web: obj({
       client_id: text,

@@ -152,6 +152,7 @@ function mapIdentity(identity: RawConfig['identity'], at: At): Config['identity'
         issuer: approvers.issuer,
         audience: approvers.audience,
         groupsClaim: approvers.groups_claim ?? 'groups',
+        ...(approvers.username_claim !== undefined && { usernameClaim: approvers.username_claim }),
         ...(approvers.jwks_uri !== undefined && { jwksUri: approvers.jwks_uri }),
         ...(approvers.web && {
           web: {

@@ -76,6 +76,12 @@ export interface ApproverIdpConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly groupsClaim: string;
+  /**
+   * `identity.approvers.username_claim`: the claim `user:` entries and static groups match. Absent:
+   * the e-mail when `email_verified` is true, else `sub`. Only a claim the IdP guarantees (users
+   * cannot edit it) belongs here.
+   */
+  readonly usernameClaim?: string;
   readonly jwksUri?: string;
   /** Sign-in for the approval web page (OIDC authorization code + PKCE). Config key `identity.approvers.web`. */
   readonly web?: ApproverWebConfig;

@@ -18,7 +18,7 @@ const USERS: IdpUser[] = [
   { sub: 'u-bob', preferredUsername: 'bob', email: 'bob@acme.test', groups: ['sre'] },
   // Same person as the CI actor `alice` (gate-fixture's LOCAL_CONTEXT).
   { sub: 'u-alice', preferredUsername: 'alice', email: 'alice@acme.test', groups: ['sre'] },
-  // No username and no groups claim: the name falls back to the email.
+  // No username and no groups claim.
   { sub: 'u-dave', email: 'dave.k@acme.test' },
   // The IdP username differs from the CI login, which sits in its own claim.
   { sub: 'u-erin', preferredUsername: 'erin.w', groups: ['sre'], extra: { github_login: 'erin-gh' } },
@@ -65,19 +65,19 @@ describe('IdP approver resolver (real oidc-provider)', () => {
     return r;
   }
 
-  it('a signed-in user becomes an IdP identity with the groups from the token (JWKS discovered)', async () => {
+  it('a signed-in user becomes an IdP identity named by the verified email, with the groups from the token (JWKS discovered)', async () => {
     const token = await idp.login('u-carol');
     const who = await resolver().resolve(bearer(token));
     assert.deepEqual(who, {
       subject: 'u-carol',
-      name: 'carol',
+      name: 'carol@acme.test',
       groups: ['dba', 'sre'],
       aliases: ['carol', 'carol@acme.test'],
       trust: 'idp',
     });
   });
 
-  it('no groups claim means no groups; the name falls back to the email, whose local part is an alias', async () => {
+  it('no groups claim means no groups; the name is the verified email, whose local part is an alias', async () => {
     const who = await resolver().resolve(bearer(await idp.login('u-dave')));
     assert.equal(who.subject, 'u-dave');
     assert.equal(who.name, 'dave.k@acme.test');
@@ -85,8 +85,8 @@ describe('IdP approver resolver (real oidc-provider)', () => {
     assert.deepEqual(who.aliases, ['dave.k@acme.test', 'dave.k']);
   });
 
-  it('adds static config groups naming the subject or username, and configured actor claims as aliases', async () => {
-    const r = resolver({ jwksUri: idp.jwksUri }, { groups: { oncall: ['erin.w'], dba: ['someone-else'] }, actorClaims: ['github_login'] });
+  it('adds static config groups naming the subject (not the username), and configured actor claims as aliases', async () => {
+    const r = resolver({ jwksUri: idp.jwksUri }, { groups: { oncall: ['u-erin'], dba: ['erin.w'] }, actorClaims: ['github_login'] });
     const who = await r.resolve(bearer(await idp.login('u-erin')));
     assert.deepEqual(who.groups, ['oncall', 'sre']);
     assert.ok(who.aliases.includes('erin-gh'));
@@ -243,8 +243,8 @@ describe('IdP approvers through the real gate', () => {
     assert.deepEqual(
       done.approvals.map((a) => [a.subject, a.name, a.trust]),
       [
-        ['u-carol', 'carol', 'idp'],
-        ['u-bob', 'bob', 'idp'],
+        ['u-carol', 'carol@acme.test', 'idp'],
+        ['u-bob', 'bob@acme.test', 'idp'],
       ],
     );
     const granted = await probe.next('granted');
@@ -258,7 +258,8 @@ describe('IdP approvers through the real gate', () => {
     const { request } = await probe.next('pending');
     assert.equal(request.context.actor, 'erin-gh');
     const erin = await approvers.resolve(bearer(await idp.login('u-erin')));
-    assert.equal(erin.name, 'erin.w');
+    // No email: named by `sub`; her IdP username is only an alias.
+    assert.equal(erin.name, 'u-erin');
     await assert.rejects(f.gate.approve(request.id, erin), /requester cannot approve/);
     assert.equal((await f.gate.getRequest(request.id)).status, 'pending');
     probe.controller.abort();

@@ -149,7 +149,7 @@ describe('approval web page', () => {
     const carol = new WebClient(base);
     await (await carol.signIn(id, 'u-carol')).body?.cancel();
     const page = await (await carol.fetch(`/requests/${id}`)).text();
-    assert.match(page, /Signed in as carol \(u-carol\)/);
+    assert.match(page, /Signed in as carol@acme\.test \(u-carol\)/);
     const res = await carol.post(`/requests/${id}/approve`, { csrf: csrfOf(page), comment: 'looks right' });
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), `/requests/${id}`);
@@ -162,7 +162,7 @@ describe('approval web page', () => {
     );
     const after = await (await carol.fetch(`/requests/${id}`)).text();
     assert.match(after, /Approved: the request is now/);
-    assert.match(after, /approved<\/strong> by carol/);
+    assert.match(after, /approved<\/strong> by carol@acme\.test/);
     assert.doesNotMatch(after, /<form/);
   });
 
