@@ -72,6 +72,8 @@ describe('OIDC context resolver', () => {
         actorId: '1001',
         environment: 'production',
         workflow: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
+        workflowRef: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
+        jobWorkflowRef: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
         event: 'push',
         runnerEnvironment: 'self-hosted',
         runId: '9001',
