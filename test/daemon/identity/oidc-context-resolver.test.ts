@@ -125,6 +125,33 @@ describe('OIDC context resolver', () => {
     });
   });
 
+  describe('reusable workflows: the claimed workflow may be the caller or the callee', () => {
+    const caller = 'acme/api/.github/workflows/release.yml@refs/heads/main';
+    const callee = 'acme/ci/.github/workflows/deploy.yml@refs/tags/v1';
+
+    it('accepts GITHUB_WORKFLOW_REF (the caller, workflow_ref) and the callee (job_workflow_ref); the context is the callee', async () => {
+      const r = resolver();
+      for (const claimed of [caller, callee]) {
+        const token = await issuer.issue(issuer.githubClaims(AUD, { workflow_ref: caller, job_workflow_ref: callee }));
+        const ctx = await r.resolve(token, { workflow: claimed });
+        assert.equal(ctx.workflow, callee);
+        assert.equal(ctx.workflowRef, caller);
+        assert.equal(ctx.jobWorkflowRef, callee);
+      }
+    });
+
+    it('still refuses a workflow that is neither', async () => {
+      const r = resolver();
+      const token = await issuer.issue(issuer.githubClaims(AUD, { workflow_ref: caller, job_workflow_ref: callee }));
+      const other = 'acme/api/.github/workflows/other.yml@refs/heads/main';
+      await assert.rejects(r.resolve(token, { workflow: other }), (err: unknown) => {
+        assert.ok(err instanceof ContextMismatchError);
+        assert.deepEqual(err.mismatches, [{ field: 'workflow', claimed: other, verified: callee }]);
+        return true;
+      });
+    });
+  });
+
   describe('acceptance 3: forged and foreign tokens', () => {
     it('denies a wrong audience', async () => {
       const token = await issuer.issue(issuer.githubClaims(AUD, { aud: 'https://github.com/acme' }));
