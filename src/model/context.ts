@@ -12,7 +12,10 @@ export interface RequestContext {
   readonly repository: string;
   /** Numeric id as a decimal string: survives renames, and a deleted-and-recreated name gets a new one. */
   readonly repositoryId?: string;
+  /** GitHub `repository_owner_id`, GitLab `namespace_id`. */
   readonly repositoryOwnerId?: string;
+  /** GitLab `namespace_id` only: the key a rule uses to say "this GitLab group" and nothing else. */
+  readonly namespaceId?: string;
   /** Always a full ref: `refs/heads/main`, `refs/tags/v1`, `refs/pull/7/merge`. */
   readonly ref: string;
   /** `branch` or `tag` where the issuer says so. */
@@ -25,6 +28,10 @@ export interface RequestContext {
   readonly environment: string;
   /** The workflow that runs the job (GitHub `job_workflow_ref`, else `workflow_ref`). */
   readonly workflow?: string;
+  /** GitHub `workflow_ref`: the top-level workflow of the run (for a reusable workflow, its caller). */
+  readonly workflowRef?: string;
+  /** GitHub `job_workflow_ref`: the workflow file that defines the job (for a reusable workflow, the callee). */
+  readonly jobWorkflowRef?: string;
   readonly event?: string;
   readonly runnerEnvironment?: string;
   readonly runId?: string;
@@ -45,6 +52,10 @@ export interface ClaimedContext {
   readonly actor?: string;
   readonly environment?: string;
   readonly workflow?: string;
+  /** GitHub `workflow_ref`: the top-level workflow of the run (for a reusable workflow, its caller). */
+  readonly workflowRef?: string;
+  /** GitHub `job_workflow_ref`: the workflow file that defines the job (for a reusable workflow, the callee). */
+  readonly jobWorkflowRef?: string;
 }
 
 /** Who is approving or denying. */

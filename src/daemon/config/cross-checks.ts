@@ -18,6 +18,7 @@ export const CLAIM_FIELDS: readonly string[] = [
   'repository',
   'repository_id',
   'repository_owner_id',
+  'namespace_id',
   'ref',
   'ref_type',
   'sha',
@@ -26,6 +27,8 @@ export const CLAIM_FIELDS: readonly string[] = [
   'commit_author',
   'environment',
   'workflow',
+  'workflow_ref',
+  'job_workflow_ref',
   'event',
   'runner_environment',
   'run_id',
@@ -157,8 +160,50 @@ function checkMatch(policy: RawPolicy, i: number, known: readonly string[], doc:
       );
     }
   });
-  match.repository_id?.forEach((pattern, j) => {
-    if (!/^\d+$/.test(pattern)) fail(at2('repository_id', j), `${JSON.stringify(pattern)} is not a numeric id`);
+  for (const key of ['repository_id', 'repository_owner_id', 'namespace_id'] as const) {
+    match[key]?.forEach((pattern, j) => {
+      if (!/^\d+$/.test(pattern)) fail(at2(key, j), `${JSON.stringify(pattern)} is not a numeric id`);
+    });
+  }
+  match.job_workflow_ref?.forEach((pattern, j) => {
+    const ref = pattern.includes('@') ? pattern.slice(pattern.lastIndexOf('@') + 1) : undefined;
+    if (ref === undefined ? !pattern.includes('**') : !ref.startsWith('refs/') && !ref.startsWith('*')) {
+      fail(
+        at2('job_workflow_ref', j),
+        `${JSON.stringify(pattern)} never matches: GitHub writes the workflow path and its full ref, ` +
+          'e.g. acme/ci/.github/workflows/deploy.yml@refs/tags/v1',
+      );
+    }
+  });
+}
+
+/**
+ * Ids and names are only unique within one issuer (GitLab project 123 and GitHub repository 123 are
+ * unrelated), so with several CI issuers a rule must say which one it trusts. `issuers` is
+ * undefined when the identity section did not parse: nothing to compare with then.
+ */
+function checkIssuerPin(policy: RawPolicy, i: number, issuers: readonly string[] | undefined, doc: unknown, fail: Report): void {
+  if (issuers === undefined) return;
+  const at = ['policies', i, 'match', 'issuer'];
+  const pinned = policy.match?.issuer;
+  if (pinned === undefined) {
+    if (issuers.length > 1) {
+      fail(
+        at,
+        `required when more than one identity.ci issuer is configured: without it rule ${JSON.stringify(policy.name)} ` +
+          `matches tokens from every issuer, whose repository ids and names collide (configured: ${issuers.join(', ')})`,
+      );
+    }
+    return;
+  }
+  const list = Array.isArray(written(doc, at));
+  pinned.forEach((issuer, j) => {
+    if (issuers.includes(issuer)) return;
+    fail(
+      list ? [...at, j] : at,
+      `${JSON.stringify(issuer)} is not a configured identity.ci issuer (compared exactly, no wildcards; ` +
+        `configured: ${issuers.join(', ') || 'none'})`,
+    );
   });
 }
 
@@ -191,6 +236,7 @@ function checkRequire(policy: RawPolicy, i: number, fail: Report): void {
 
 function checkPolicies(sections: ConfigSections, doc: unknown, fail: Report): void {
   const names = new Map<string, number>();
+  const issuers = sections.failed.has('identity') ? undefined : (sections.identity?.ci ?? []).map((ci) => ci.issuer);
   for (const [i, policy] of sections.policies) {
     const at = ['policies', i];
     const earlier = names.get(policy.name);
@@ -200,6 +246,7 @@ function checkPolicies(sections: ConfigSections, doc: unknown, fail: Report): vo
       fail(at, 'set exactly one of "decision" (deny or auto-approve) or "require"');
     }
     checkMatch(policy, i, sections.resourceNames, doc, fail);
+    checkIssuerPin(policy, i, issuers, doc, fail);
     checkRequire(policy, i, fail);
     const grants = policy.require !== undefined || policy.decision === 'auto-approve';
     const pinned = policy.match?.repository !== undefined || policy.match?.repository_id !== undefined;

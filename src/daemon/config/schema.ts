@@ -205,13 +205,17 @@ function patterns(options: { numeric?: boolean } = {}) {
 
 export const matchSchema = obj({
   resource: patterns().optional(),
+  issuer: patterns().optional(),
   repository: patterns().optional(),
   repository_id: patterns({ numeric: true }).optional(),
+  repository_owner_id: patterns({ numeric: true }).optional(),
+  namespace_id: patterns({ numeric: true }).optional(),
   ref: patterns().optional(),
   ref_type: patterns().optional(),
   environment: patterns().optional(),
   actor: patterns().optional(),
   workflow: patterns().optional(),
+  job_workflow_ref: patterns().optional(),
   event: patterns().optional(),
   runner_environment: patterns().optional(),
   fork: z.boolean().optional(),

@@ -18,13 +18,17 @@ function mapMatch(match: RawMatch | undefined): PolicyMatch {
   if (!match) return {};
   const out: { -readonly [K in keyof PolicyMatch]: PolicyMatch[K] } = {};
   if (match.resource) out.resource = match.resource;
+  if (match.issuer) out.issuer = match.issuer;
   if (match.repository) out.repository = match.repository;
   if (match.repository_id) out.repositoryId = match.repository_id;
+  if (match.repository_owner_id) out.repositoryOwnerId = match.repository_owner_id;
+  if (match.namespace_id) out.namespaceId = match.namespace_id;
   if (match.ref) out.ref = match.ref;
   if (match.ref_type) out.refType = match.ref_type;
   if (match.environment) out.environment = match.environment;
   if (match.actor) out.actor = match.actor;
   if (match.workflow) out.workflow = match.workflow;
+  if (match.job_workflow_ref) out.jobWorkflowRef = match.job_workflow_ref;
   if (match.event) out.event = match.event;
   if (match.runner_environment) out.runnerEnvironment = match.runner_environment;
   if (match.fork !== undefined) out.fork = match.fork;

@@ -127,13 +127,18 @@ export type MatchPatterns = readonly string[];
 
 export interface PolicyMatch {
   readonly resource?: MatchPatterns;
+  /** Exact issuer URLs (no wildcards): the rule matches only tokens whose verified `iss` is one of them. */
+  readonly issuer?: MatchPatterns;
   readonly repository?: MatchPatterns;
   readonly repositoryId?: MatchPatterns;
+  readonly repositoryOwnerId?: MatchPatterns;
+  readonly namespaceId?: MatchPatterns;
   readonly ref?: MatchPatterns;
   readonly refType?: MatchPatterns;
   readonly environment?: MatchPatterns;
   readonly actor?: MatchPatterns;
   readonly workflow?: MatchPatterns;
+  readonly jobWorkflowRef?: MatchPatterns;
   readonly event?: MatchPatterns;
   readonly runnerEnvironment?: MatchPatterns;
   /** Fork contexts match only rules with `fork: true`. */

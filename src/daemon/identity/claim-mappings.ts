@@ -19,6 +19,7 @@ export const GENERIC_CONTEXT_FIELDS = [
   'repository',
   'repositoryId',
   'repositoryOwnerId',
+  'namespaceId',
   'ref',
   'refType',
   'sha',
@@ -27,6 +28,8 @@ export const GENERIC_CONTEXT_FIELDS = [
   'commitAuthor',
   'environment',
   'workflow',
+  'workflowRef',
+  'jobWorkflowRef',
   'event',
   'runnerEnvironment',
   'runId',
@@ -121,7 +124,11 @@ export function mapGithubClaims(issuer: CiIssuerConfig, payload: JWTPayload): Re
     runUrl: `${trimSlash(issuer.webUrl ?? 'https://github.com')}/${repository}/actions/runs/${runId}`,
   };
   setIf(ctx, 'refType', checkRefType(ctx.ref, c.optional('ref_type')));
-  setIf(ctx, 'workflow', c.optional('job_workflow_ref') ?? c.optional('workflow_ref'));
+  const workflowRef = c.optional('workflow_ref');
+  const jobWorkflowRef = c.optional('job_workflow_ref');
+  setIf(ctx, 'workflow', jobWorkflowRef ?? workflowRef);
+  setIf(ctx, 'workflowRef', workflowRef);
+  setIf(ctx, 'jobWorkflowRef', jobWorkflowRef);
   setIf(ctx, 'runnerEnvironment', c.optional('runner_environment'));
   setIf(ctx, 'runAttempt', c.optional('run_attempt'));
   const head = c.optional('head_repository');
@@ -148,6 +155,7 @@ export function mapGitlabClaims(issuer: CiIssuerConfig, payload: JWTPayload): Re
   const c = new Claims(payload);
   const repository = c.required('project_path');
   const repositoryId = c.required('project_id');
+  const namespaceId = c.required('namespace_id');
   const pipelineId = c.required('pipeline_id');
   const jobProjectPath = c.optional('job_project_path');
   const jobProjectId = c.optional('job_project_id');
@@ -164,7 +172,8 @@ export function mapGitlabClaims(issuer: CiIssuerConfig, payload: JWTPayload): Re
     environment: c.optional('environment') ?? '',
     fork,
     repositoryId,
-    repositoryOwnerId: c.required('namespace_id'),
+    repositoryOwnerId: namespaceId,
+    namespaceId,
     event: c.required('pipeline_source'),
     runId: pipelineId,
     runUrl: `${trimSlash(issuer.webUrl ?? issuer.issuer)}/${repository}/-/pipelines/${pipelineId}`,

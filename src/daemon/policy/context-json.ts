@@ -11,6 +11,7 @@ const STRING_FIELDS: Readonly<Record<StringField, string>> = {
   repository: 'repository',
   repositoryId: 'repository_id',
   repositoryOwnerId: 'repository_owner_id',
+  namespaceId: 'namespace_id',
   ref: 'ref',
   refType: 'ref_type',
   sha: 'sha',
@@ -19,6 +20,8 @@ const STRING_FIELDS: Readonly<Record<StringField, string>> = {
   commitAuthor: 'commit_author',
   environment: 'environment',
   workflow: 'workflow',
+  workflowRef: 'workflow_ref',
+  jobWorkflowRef: 'job_workflow_ref',
   event: 'event',
   runnerEnvironment: 'runner_environment',
   runId: 'run_id',
@@ -28,7 +31,7 @@ const STRING_FIELDS: Readonly<Record<StringField, string>> = {
 };
 
 /** Numeric ids arrive as JSON numbers as often as strings. */
-const NUMERIC_FIELDS: ReadonlySet<string> = new Set(['repositoryId', 'repositoryOwnerId', 'actorId', 'runId', 'runAttempt']);
+const NUMERIC_FIELDS: ReadonlySet<string> = new Set(['repositoryId', 'repositoryOwnerId', 'namespaceId', 'actorId', 'runId', 'runAttempt']);
 
 const REQUIRED_FIELDS: readonly StringField[] = ['repository', 'ref'];
 

@@ -24,16 +24,26 @@ type ContextKey = Exclude<keyof PolicyMatch, 'fork' | 'resource'>;
 
 /** Match keys as users write them in the config, paired with the context field each one reads. */
 const CONTEXT_KEYS: readonly (readonly [configKey: string, matchKey: ContextKey])[] = [
+  ['issuer', 'issuer'],
   ['repository', 'repository'],
   ['repository_id', 'repositoryId'],
+  ['repository_owner_id', 'repositoryOwnerId'],
+  ['namespace_id', 'namespaceId'],
   ['ref', 'ref'],
   ['ref_type', 'refType'],
   ['environment', 'environment'],
   ['actor', 'actor'],
   ['workflow', 'workflow'],
+  ['job_workflow_ref', 'jobWorkflowRef'],
   ['event', 'event'],
   ['runner_environment', 'runnerEnvironment'],
 ];
+
+/**
+ * Compared as whole strings, never as globs: an issuer is a URL, and `https://gitlab.*` would
+ * trust whoever registers a matching host.
+ */
+const EXACT_KEYS: ReadonlySet<ContextKey> = new Set(['issuer']);
 
 interface Condition {
   readonly key: string;
@@ -52,8 +62,9 @@ function compileCondition(
   key: string,
   patterns: MatchPatterns,
   read: Condition['read'],
+  exact = false,
 ): Condition {
-  const matchers = patterns.map(compileGlob);
+  const matchers = patterns.map((p) => (exact ? (value: string) => value === p : compileGlob(p)));
   return { key, patterns, read, test: (value) => matchers.some((m) => m(value)) };
 }
 
@@ -64,7 +75,9 @@ function compileRule(rule: PolicyRule): CompiledRule {
   }
   for (const [configKey, matchKey] of CONTEXT_KEYS) {
     const patterns = rule.match[matchKey];
-    if (patterns) conditions.push(compileCondition(configKey, patterns, (_, context) => context[matchKey]));
+    if (patterns) {
+      conditions.push(compileCondition(configKey, patterns, (_, context) => context[matchKey], EXACT_KEYS.has(matchKey)));
+    }
   }
   return { rule, conditions, fork: rule.match.fork === true };
 }

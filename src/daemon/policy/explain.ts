@@ -4,14 +4,18 @@ import type { RequireSpec } from '../config/types.js';
 import type { PolicyDecision, PolicyExplanation } from './engine.js';
 
 const SHOWN_FIELDS: readonly (readonly [label: string, field: keyof RequestContext])[] = [
+  ['issuer', 'issuer'],
   ['repository', 'repository'],
   ['repository_id', 'repositoryId'],
+  ['repository_owner_id', 'repositoryOwnerId'],
+  ['namespace_id', 'namespaceId'],
   ['ref', 'ref'],
   ['ref_type', 'refType'],
   ['sha', 'sha'],
   ['environment', 'environment'],
   ['actor', 'actor'],
   ['workflow', 'workflow'],
+  ['job_workflow_ref', 'jobWorkflowRef'],
   ['event', 'event'],
   ['runner_environment', 'runnerEnvironment'],
   ['fork', 'fork'],

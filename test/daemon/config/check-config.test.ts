@@ -129,6 +129,60 @@ describe('checkConfig', () => {
   });
 });
 
+describe('checkConfig: issuer pinning and the new match keys', () => {
+  const GH = 'https://token.actions.githubusercontent.com';
+  const GL = 'https://gitlab.example';
+  const withIssuers = (issuers: string[], policies: unknown[]): Doc => {
+    const doc = base();
+    set(doc, ['identity', 'ci'], issuers.map((issuer) => ({ issuer, audience: 'jitgate' })));
+    return set(doc, ['policies'], policies);
+  };
+  const rule = (name: string, match: Record<string, unknown>, decision = 'auto-approve'): unknown => ({ name, match: { resource: 'db', ...match }, decision });
+  const messages = (c: ConfigCheck): Record<string, string> => Object.fromEntries(c.problems.map((p) => [p.path, p.message]));
+
+  it('with two CI issuers, every rule (deny ones too) must pin issuer; a list of both counts', async () => {
+    const c = await check(
+      withIssuers([GH, GL], [
+        rule('pinned', { issuer: GH, repository_id: 42 }),
+        rule('unpinned', { repository_id: 42 }),
+        { name: 'catch-all', decision: 'deny' },
+        rule('both', { issuer: [GH, GL], fork: true }, 'deny'),
+      ]),
+    );
+    const m = messages(c);
+    assert.deepEqual(Object.keys(m), ['policies[1].match.issuer', 'policies[2].match.issuer']);
+    assert.match(m['policies[1].match.issuer'] ?? '', /^required when more than one identity\.ci issuer is configured: without it rule "unpinned"/);
+    assert.ok(m['policies[1].match.issuer']?.includes(`configured: ${GH}, ${GL}`));
+  });
+
+  it('with one CI issuer, issuer is optional but must name it; ids and workflow refs are checked', async () => {
+    assert.deepEqual((await check(withIssuers([GH], [rule('r', { repository_id: 42 })]))).problems, []);
+    const m = messages(
+      await check(
+        withIssuers([GH], [
+          rule('a', { issuer: [GH, `${GH}/`], repository: 'acme/api' }),
+          rule('b', { issuer: GH, repository: 'acme/api', repository_owner_id: 'acme', namespace_id: [3, 'x'] }),
+          rule('c', { issuer: GH, repository: 'acme/api', job_workflow_ref: ['acme/ci/.github/workflows/deploy.yml@v1', 'acme/ci/deploy.yml', 'acme/ci/**', 'acme/ci/d.yml@refs/tags/v1'] }),
+        ]),
+      ),
+    );
+    assert.deepEqual(Object.keys(m), [
+      'policies[0].match.issuer[1]',
+      'policies[1].match.repository_owner_id',
+      'policies[1].match.namespace_id[1]',
+      'policies[2].match.job_workflow_ref[0]',
+      'policies[2].match.job_workflow_ref[1]',
+    ]);
+    assert.match(m['policies[0].match.issuer[1]'] ?? '', /is not a configured identity\.ci issuer \(compared exactly, no wildcards/);
+    assert.match(m['policies[2].match.job_workflow_ref[0]'] ?? '', /never matches: GitHub writes the workflow path and its full ref/);
+  });
+
+  it('without CI issuers a rule pinning one is refused (it could never match)', async () => {
+    const m = messages(await check(set(base(), ['policies'], [rule('r', { issuer: GH, repository: 'acme/api' })])));
+    assert.match(m['policies[0].match.issuer'] ?? '', /configured: none/);
+  });
+});
+
 describe('jitgated check-config', () => {
   it('says ok for a good file', async () => {
     const good = file('good.yaml');

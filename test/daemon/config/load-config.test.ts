@@ -180,7 +180,7 @@ resources:
   r1: { vault: { policies: [p] }, env: { VAULT_TOKEN: token }, ttl: 1m30s, excess_ttl: deny }
 policies:
   - name: r1
-    match: { resource: r1, environment: dev, fork: false }
+    match: { resource: r1, issuer: https://gitlab.com, namespace_id: 7, environment: dev, fork: false }
     require: { approvals: 2, from: [user:alice, user:bob], every_group: true }
 limits: { max_pending_requests: 5, max_message_bytes: 1024, max_metadata_bytes: 512, default_rpc_deadline: 3s }
 log: { level: debug }
@@ -233,7 +233,7 @@ stop_timeout: 2s
     });
     assert.deepEqual(config.policies[0], {
       name: 'r1',
-      match: { resource: ['r1'], environment: ['dev'], fork: false },
+      match: { resource: ['r1'], issuer: ['https://gitlab.com'], namespaceId: ['7'], environment: ['dev'], fork: false },
       decision: 'require',
       require: { approvals: 2, from: ['user:alice', 'user:bob'], everyGroup: true, expiresAfterMs: 900_000, escalate: [] },
     });
@@ -258,10 +258,15 @@ stop_timeout: 2s
         ['prod-db-from-main', 'require'],
         ['deploy-prod-on-release-tags', 'require'],
         ['staging', 'auto-approve'],
+        ['gitlab-staging', 'auto-approve'],
         ['everything-else', 'deny'],
       ],
     );
     assert.equal(config.notifiers.length, 2);
+    // Two CI issuers: every rule pins one, and the new match keys reach the rules.
+    assert.ok(config.policies.every((p) => (p.match.issuer?.length ?? 0) > 0));
+    assert.deepEqual(config.policies[2]?.match.jobWorkflowRef, ['acme/ci/.github/workflows/deploy.yml@refs/tags/v1']);
+    assert.deepEqual(config.policies[4]?.match.namespaceId, ['4242']);
   });
 });
 

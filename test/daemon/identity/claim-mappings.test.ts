@@ -172,6 +172,7 @@ describe('claim mappings', () => {
       repository: 'group/sub/proj',
       repositoryId: '5',
       repositoryOwnerId: '3',
+      namespaceId: '3',
       ref: 'refs/tags/v1.2',
       refType: 'tag',
       sha: SHA_MAIN,
@@ -207,6 +208,9 @@ describe('claim mappings', () => {
     };
     const ctx = mapClaims({ ...base, webUrl: 'https://ghe.example/' }, claims);
     assert.equal(ctx.workflow, 'acme/api/.github/workflows/a.yml@refs/heads/main');
+    assert.equal(ctx.workflowRef, 'acme/api/.github/workflows/a.yml@refs/heads/main');
+    assert.equal(ctx.jobWorkflowRef, undefined);
+    assert.equal(ctx.namespaceId, undefined, 'namespace_id is GitLab only');
     assert.equal(ctx.runUrl, 'https://ghe.example/acme/api/actions/runs/12');
     assert.equal(ctx.environment, '');
     assert.throws(() => mapClaims(base, { ...claims, actor: { name: 'x' } }), /unexpected type/);

@@ -72,6 +72,8 @@ describe('OIDC context resolver', () => {
         actorId: '1001',
         environment: 'production',
         workflow: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
+        workflowRef: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
+        jobWorkflowRef: 'acme/api/.github/workflows/deploy.yml@refs/heads/main',
         event: 'push',
         runnerEnvironment: 'self-hosted',
         runId: '9001',
@@ -118,6 +120,33 @@ describe('OIDC context resolver', () => {
           { field: 'actor', claimed: 'alice', verified: 'mallory' },
           { field: 'workflow', claimed: 'acme/api/x.yml@refs/heads/main', verified: '' },
         ]);
+        return true;
+      });
+    });
+  });
+
+  describe('reusable workflows: the claimed workflow may be the caller or the callee', () => {
+    const caller = 'acme/api/.github/workflows/release.yml@refs/heads/main';
+    const callee = 'acme/ci/.github/workflows/deploy.yml@refs/tags/v1';
+
+    it('accepts GITHUB_WORKFLOW_REF (the caller, workflow_ref) and the callee (job_workflow_ref); the context is the callee', async () => {
+      const r = resolver();
+      for (const claimed of [caller, callee]) {
+        const token = await issuer.issue(issuer.githubClaims(AUD, { workflow_ref: caller, job_workflow_ref: callee }));
+        const ctx = await r.resolve(token, { workflow: claimed });
+        assert.equal(ctx.workflow, callee);
+        assert.equal(ctx.workflowRef, caller);
+        assert.equal(ctx.jobWorkflowRef, callee);
+      }
+    });
+
+    it('still refuses a workflow that is neither', async () => {
+      const r = resolver();
+      const token = await issuer.issue(issuer.githubClaims(AUD, { workflow_ref: caller, job_workflow_ref: callee }));
+      const other = 'acme/api/.github/workflows/other.yml@refs/heads/main';
+      await assert.rejects(r.resolve(token, { workflow: other }), (err: unknown) => {
+        assert.ok(err instanceof ContextMismatchError);
+        assert.deepEqual(err.mismatches, [{ field: 'workflow', claimed: other, verified: callee }]);
         return true;
       });
     });

@@ -167,3 +167,34 @@ describe('PolicyEngine', () => {
     assert.deepEqual(none.trace, [{ rule: 'a', matched: false, mismatches: ['actor: "carol" does not match any of "x", "y"'] }]);
   });
 });
+
+describe('PolicyEngine: issuer, owner and reusable-workflow keys', () => {
+  const gh = base.issuer ?? '';
+
+  it('issuer is compared as a whole string, never as a glob, and a context without one never matches', () => {
+    const engine = new PolicyEngine([{ name: 'gh', match: { issuer: [gh], repositoryId: ['42'] }, decision: 'auto-approve' }]);
+    assert.equal(engine.decide('r', base).kind, 'auto-approve');
+    assert.equal(engine.decide('r', ctx({ issuer: 'https://gitlab.example' })).rule, null);
+    const { issuer: _dropped, ...local } = base;
+    assert.equal(engine.decide('r', { ...local, trust: 'local' }).rule, null);
+    const starred = new PolicyEngine([{ name: 'star', match: { issuer: ['https://token.actions.*.com'] }, decision: 'auto-approve' }]);
+    assert.deepEqual(starred.explain('r', base).trace[0]?.mismatches, [
+      `issuer: ${JSON.stringify(gh)} does not match "https://token.actions.*.com"`,
+    ]);
+  });
+
+  it('repository_owner_id, namespace_id and job_workflow_ref read their own context fields', () => {
+    const callee = 'acme/ci/.github/workflows/deploy.yml@refs/tags/v1';
+    const engine = new PolicyEngine([
+      { name: 'owner', match: { repositoryOwnerId: ['7'], jobWorkflowRef: ['acme/ci/.github/workflows/deploy.yml@refs/tags/v1*'] }, decision: 'auto-approve' },
+      { name: 'group', match: { namespaceId: ['9'] }, decision: 'auto-approve' },
+    ]);
+    assert.equal(engine.decide('r', ctx({ repositoryOwnerId: '7', jobWorkflowRef: callee })).rule, 'owner');
+    assert.equal(engine.decide('r', ctx({ repositoryOwnerId: '7', jobWorkflowRef: `${callee}.4` })).rule, 'owner');
+    assert.equal(engine.decide('r', ctx({ repositoryOwnerId: '8', jobWorkflowRef: callee })).rule, null);
+    // `workflow` carries the callee too, but job_workflow_ref never falls back to it.
+    assert.equal(engine.decide('r', ctx({ repositoryOwnerId: '7', workflow: callee })).rule, null);
+    assert.equal(engine.decide('r', ctx({ namespaceId: '9' })).rule, 'group');
+    assert.equal(engine.decide('r', ctx({ repositoryOwnerId: '9' })).rule, null, 'namespace_id is not the GitHub owner id');
+  });
+});
