@@ -9,12 +9,21 @@ export interface ReceivedMail {
   readonly subject: string;
   /** The body with its transfer encoding (quoted-printable, base64) undone. */
   readonly text: string;
+  /** Whether the session had been upgraded to TLS when the message came in. */
+  readonly secure: boolean;
+}
+
+export interface ReceivedAuth {
+  readonly username: string;
+  readonly password: string;
+  readonly secure: boolean;
 }
 
 export interface SmtpSink {
   readonly host: string;
   readonly port: number;
   readonly messages: ReceivedMail[];
+  readonly auths: ReceivedAuth[];
   close(): Promise<void>;
 }
 
@@ -34,14 +43,26 @@ function decodeBody(raw: string): { subject: string; text: string } {
   return { subject: headerValue('Subject'), text: text.replace(/\r\n/g, '\n') };
 }
 
-/** A real SMTP peer on 127.0.0.1 (plain SMTP, optional AUTH) that keeps every message it accepts. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /** Offer STARTTLS with this key and certificate; without it the sink speaks plain SMTP only. */
+  readonly tls?: { readonly key: Buffer | string; readonly cert: Buffer | string };
+}
+
+/**
+ * A real SMTP peer on 127.0.0.1 (optional AUTH, STARTTLS only when given a certificate) that keeps
+ * every message and every AUTH it accepts.
+ */
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
+  const auths: ReceivedAuth[] = [];
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    ...(options.tls === undefined ? { disabledCommands: ['STARTTLS'] } : { key: options.tls.key, cert: options.tls.cert }),
+    // AUTH is allowed before STARTTLS too: the sink must show what a careless client would send.
+    allowInsecureAuth: true,
     logger: false,
-    onAuth(_auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      auths.push({ username: auth.username ?? '', password: auth.password ?? '', secure: session.secure });
       callback(null, { user: 'jitgate' });
     },
     onData(stream, session, callback) {
@@ -50,7 +71,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw, ...decodeBody(raw) });
+        messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw, ...decodeBody(raw), secure: session.secure });
         callback();
       });
     },
@@ -61,6 +82,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     host: '127.0.0.1',
     port,
     messages,
+    auths,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {

@@ -57,6 +57,7 @@ function fileRefs(sections: ConfigSections, notifiers: readonly (readonly [numbe
       add(`${at}.secret_file`, entry.secretFile, 'secret');
     } else {
       add(`${at}.smtp.password_file`, entry.smtp.passwordFile, 'secret');
+      add(`${at}.smtp.ca_file`, entry.smtp.caFile, 'certificate');
     }
   }
   return refs;

@@ -46,11 +46,20 @@ const webhookSchema = obj({
   decisions: obj({ identity: approverName }).optional(),
 });
 
+/**
+ * How mail reaches the relay. `starttls` (the default, except on port 465) refuses to send unless
+ * the server upgrades with STARTTLS; `implicit` is TLS from the first byte (port 465's default);
+ * `none` sends in clear when STARTTLS is missing or stripped, which hands the SMTP password and
+ * the mail to anyone on the path: only for a relay on the same host.
+ */
+const SMTP_TLS_MODES = ['starttls', 'implicit', 'none'] as const;
+
 const emailSchema = obj({
   smtp: obj({
     host: text,
     port: z.number().int('must be a whole number').min(1).max(65535),
-    secure: z.boolean().optional(),
+    tls: z.enum(SMTP_TLS_MODES, { error: `must be one of: ${SMTP_TLS_MODES.join(', ')}` }).optional(),
+    ca_file: text.optional(),
     user: text.optional(),
     password_file: text.optional(),
   }),
@@ -106,7 +115,8 @@ function mapEntry(entry: Entry, index: number, problems: ProblemList): NotifierC
     smtp: {
       host: mail.smtp.host,
       port: mail.smtp.port,
-      secure: mail.smtp.secure ?? mail.smtp.port === 465,
+      tls: mail.smtp.tls ?? (mail.smtp.port === 465 ? 'implicit' : 'starttls'),
+      ...(mail.smtp.ca_file !== undefined ? { caFile: mail.smtp.ca_file } : {}),
       ...(mail.smtp.user !== undefined ? { user: mail.smtp.user } : {}),
       ...(mail.smtp.password_file !== undefined ? { passwordFile: mail.smtp.password_file } : {}),
     },

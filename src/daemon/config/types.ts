@@ -196,7 +196,13 @@ export interface EmailNotifierConfig {
   readonly smtp: {
     readonly host: string;
     readonly port: number;
-    readonly secure: boolean;
+    /**
+     * `starttls`: STARTTLS is required, a server that does not offer it gets nothing; `implicit`:
+     * TLS from the first byte; `none`: TLS not required (mail and password may go in clear).
+     */
+    readonly tls: 'starttls' | 'implicit' | 'none';
+    /** PEM bundle the relay's certificate must chain to; default the system's roots. */
+    readonly caFile?: string;
     readonly user?: string;
     readonly passwordFile?: string;
   };

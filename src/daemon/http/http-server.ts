@@ -83,7 +83,7 @@ async function handle(routes: RouteTable, maxBody: number, log: Logger, req: Inc
     return;
   }
   try {
-    send(res, await handler({ method, path, headers: req.headers, rawBody, query }));
+    send(res, await handler({ method, path, headers: req.headers, rawBody, query, remoteAddress: req.socket.remoteAddress ?? '' }));
   } catch (err) {
     log.error({ path, err: errorMessage(err) }, 'http handler failed');
     send(res, { status: 500, body: 'internal error\n' });

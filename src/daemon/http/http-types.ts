@@ -10,11 +10,14 @@ export interface HttpRequest {
   readonly rawBody: Buffer;
   /** The query string's parameters (e.g. an OIDC callback's `code` and `state`). */
   readonly query?: URLSearchParams;
+  /** The peer's IP address as the socket sees it (a proxy's, behind one); '' when unknown. */
+  readonly remoteAddress: string;
 }
 
 export interface HttpResponse {
   readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** A list value sends the header once per item (several `set-cookie`s). */
+  readonly headers?: Readonly<Record<string, string | string[]>>;
   readonly body?: string;
 }
 

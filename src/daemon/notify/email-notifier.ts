@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { RequestView } from '../../model/request.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
@@ -12,6 +13,8 @@ export interface EmailNotifierOptions {
   readonly name: string;
   readonly config: EmailNotifierConfig;
   readonly password?: string;
+  /** PEM of `smtp.ca_file`, read at start: the CA the relay's certificate must chain to. */
+  readonly ca?: string;
   readonly clock: Clock;
   /** `http.public_url` when the approval web page is served: mails then carry a read-only link to it. */
   readonly publicUrl?: string;
@@ -61,6 +64,18 @@ export function renderEmail(request: RequestView, nowMs: number, pageUrl?: strin
   return { subject, text };
 }
 
+/**
+ * nodemailer upgrades with STARTTLS only when the server offers it, so an attacker on the path who
+ * strips the offer gets the password and the mail in clear; `requireTLS` makes that a failed send.
+ * The certificate is always verified (against `ca_file` when given), TLS 1.2 at least.
+ */
+function smtpTlsOptions(mode: EmailNotifierConfig['smtp']['tls'], ca: string | undefined): SMTPTransport.Options {
+  const tls = { minVersion: 'TLSv1.2' as const, rejectUnauthorized: true, ...(ca !== undefined ? { ca } : {}) };
+  if (mode === 'implicit') return { secure: true, tls };
+  if (mode === 'starttls') return { secure: false, requireTLS: true, tls };
+  return { secure: false, tls };
+}
+
 /** Mails the configured recipients when a request starts waiting for approvers. */
 export class EmailNotifier implements Notifier {
   readonly name: string;
@@ -74,7 +89,7 @@ export class EmailNotifier implements Notifier {
     this.#transport = nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,
-      secure: smtp.secure,
+      ...smtpTlsOptions(smtp.tls, options.ca),
       ...(smtp.user !== undefined && options.password !== undefined ? { auth: { user: smtp.user, pass: options.password } } : {}),
       connectionTimeout: SMTP_TIMEOUT_MS,
       greetingTimeout: SMTP_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.js';
 import { ConfigError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -85,8 +86,14 @@ async function buildNotifiers(entries: readonly NotifierConfig[], options: Start
     } else {
       const password = entry.smtp.passwordFile !== undefined ? await readSecretFile(entry.smtp.passwordFile, at('smtp', 'password_file')) : undefined;
       if (password !== undefined) built.secrets.push(password);
+      const ca = entry.smtp.caFile !== undefined ? await readFile(entry.smtp.caFile, 'utf8') : undefined;
+      if (entry.smtp.tls === 'none') {
+        options.logger.warn({ notifier: name, host: entry.smtp.host }, `${at('smtp', 'tls')} is none: mail (and the SMTP password) may go in clear`);
+      }
       const { EmailNotifier } = await import('./email-notifier.js');
-      built.notifiers.push(new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}) }));
+      built.notifiers.push(
+        new EmailNotifier({ name, config: entry, clock, ...linked, ...(password !== undefined ? { password } : {}), ...(ca !== undefined ? { ca } : {}) }),
+      );
     }
   }
   return built;

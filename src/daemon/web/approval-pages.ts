@@ -13,6 +13,8 @@ import type { Config, WebPagesConfig } from '../config/types.js';
 import type { Gate } from '../gate/types.js';
 import type { HttpServer } from '../http/http-server.js';
 import { createIdpApproverResolver } from '../identity/idp-approver-resolver.js';
+import { LoginRateLimiter, type LoginRateLimitOptions } from './login-rate-limit.js';
+import { LoginSealer } from './login-state.js';
 import { OidcClient } from './oidc-client.js';
 import { messagePage } from './page-response.js';
 import { mountRequestRoutes } from './request-routes.js';
@@ -20,7 +22,7 @@ import { SessionStore, type SessionStoreOptions } from './session-store.js';
 import { mountSignInRoutes } from './sign-in-routes.js';
 import { sessionCookies, type WebContext } from './web-context.js';
 
-export { LOGIN_PATH, SESSION_COOKIE } from './web-context.js';
+export { LOGIN_COOKIE, LOGIN_PATH, SESSION_COOKIE } from './web-context.js';
 
 export interface ApprovalPagesOptions {
   readonly server: HttpServer;
@@ -35,6 +37,10 @@ export interface ApprovalPagesOptions {
   /** Test seam for calls to the IdP; default global fetch. */
   readonly fetch?: typeof fetch;
   readonly sessions?: Omit<SessionStoreOptions, 'clock'>;
+  /** Per-address limit on starting sign-ins; defaults suit production. */
+  readonly loginRate?: Omit<LoginRateLimitOptions, 'clock'>;
+  /** How long a started sign-in may take. Default 10 min. */
+  readonly loginTtlMs?: number;
 }
 
 export interface ApprovalPages {
@@ -57,8 +63,21 @@ export async function mountApprovalPages(options: ApprovalPagesOptions): Promise
     fetch: fetcher,
   });
   const sessions = new SessionStore({ clock, ...options.sessions });
+  const sealer = new LoginSealer({ clock, ...(options.loginTtlMs !== undefined ? { ttlMs: options.loginTtlMs } : {}) });
+  const loginLimiter = new LoginRateLimiter({ clock, ...options.loginRate });
   const secure = (settings.publicUrl ?? settings.redirectUri).startsWith('https:');
-  const ctx: WebContext = { gate, audit, clock, logger, oidc, resolver, sessions, publicUrl: settings.publicUrl, ...sessionCookies(sessions, secure) };
+  const ctx: WebContext = {
+    gate,
+    audit,
+    clock,
+    logger,
+    oidc,
+    resolver,
+    sessions,
+    loginLimiter,
+    publicUrl: settings.publicUrl,
+    ...sessionCookies(sessions, sealer, secure),
+  };
 
   mountRequestRoutes(server, ctx);
   mountSignInRoutes(server, ctx);

@@ -2,15 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
 import type { ApproverIdentity } from '../../model/context.js';
 
-/** An authorization request in flight: what the callback must match. */
-export interface PendingLogin {
-  readonly state: string;
-  readonly nonce: string;
-  readonly verifier: string;
-  /** Where to go after signing in; always a path of this site. */
-  readonly returnTo: string;
-}
-
 export interface Flash {
   readonly kind: 'info' | 'error';
   readonly text: string;
@@ -20,8 +11,7 @@ export interface Session {
   readonly id: string;
   /** Per-session anti-CSRF token, echoed by every form. */
   readonly csrf: string;
-  readonly identity?: ApproverIdentity;
-  login?: PendingLogin;
+  readonly identity: ApproverIdentity;
   /** One message for the next page view (the outcome of a POST). */
   flash?: Flash;
   /** Monotonic ms. */
@@ -32,10 +22,10 @@ export interface SessionStoreOptions {
   readonly clock: Clock;
   /** Lifetime of a signed-in session. Default 1 h. */
   readonly ttlMs?: number;
-  /** Lifetime of a session that only holds a sign-in in progress. Default 10 min. */
-  readonly loginTtlMs?: number;
   /** Most sessions held; the oldest go first. Default 10,000. */
   readonly maxSessions?: number;
+  /** Most sessions of one approver (subject); their oldest goes first. Default 20. */
+  readonly maxPerSubject?: number;
 }
 
 export function randomToken(): string {
@@ -43,22 +33,24 @@ export function randomToken(): string {
 }
 
 /**
- * Sessions live only in memory: a restart signs everyone out, which is the safe direction. The map
- * is bounded so unauthenticated visitors starting sign-ins cannot grow it without limit; when full,
- * the oldest session is dropped (Map keeps insertion order).
+ * Signed-in approvers' sessions, only in memory: a restart signs everyone out, which is the safe
+ * direction. Only an IdP-verified (and audited) sign-in creates one; sign-ins in progress live in
+ * a sealed cookie (login-state.ts), so anonymous visitors cannot fill this map or push anyone out.
+ * It is still bounded (the oldest go first, Map keeps insertion order), and one approver signing
+ * in over and over only displaces their own older sessions.
  */
 export class SessionStore {
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #loginTtlMs: number;
   readonly #max: number;
+  readonly #maxPerSubject: number;
   readonly #sessions = new Map<string, Session>();
 
   constructor(options: SessionStoreOptions) {
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs ?? 3_600_000;
-    this.#loginTtlMs = options.loginTtlMs ?? 600_000;
     this.#max = options.maxSessions ?? 10_000;
+    this.#maxPerSubject = options.maxPerSubject ?? 20;
   }
 
   get size(): number {
@@ -76,14 +68,9 @@ export class SessionStore {
     return session;
   }
 
-  /** A session for a sign-in in progress; no identity yet. */
-  startLogin(login: PendingLogin): Session {
-    return this.#add({ id: randomToken(), csrf: randomToken(), login, expiresAt: this.#clock.monotonic() + this.#loginTtlMs });
-  }
-
-  /** A fresh session (new id: no fixation) for a verified approver; the sign-in session is dropped. */
-  signIn(previous: Session, identity: ApproverIdentity): Session {
-    this.#sessions.delete(previous.id);
+  /** A fresh session (new id: no fixation) for a verified approver; the browser's previous one is dropped. */
+  signIn(previous: Session | undefined, identity: ApproverIdentity): Session {
+    if (previous !== undefined) this.#sessions.delete(previous.id);
     return this.#add({ id: randomToken(), csrf: randomToken(), identity, expiresAt: this.#clock.monotonic() + this.#ttlMs });
   }
 
@@ -93,9 +80,12 @@ export class SessionStore {
 
   #add(session: Session): Session {
     const now = this.#clock.monotonic();
+    const own: string[] = [];
     for (const [id, s] of this.#sessions) {
       if (now >= s.expiresAt) this.#sessions.delete(id);
+      else if (s.identity.subject === session.identity.subject) own.push(id);
     }
+    for (const id of own.slice(0, Math.max(0, own.length - this.#maxPerSubject + 1))) this.#sessions.delete(id);
     while (this.#sessions.size >= this.#max) {
       const oldest = this.#sessions.keys().next();
       if (oldest.done === true) break;

@@ -3,13 +3,23 @@ import { errorMessage, IdentityError } from '../../common/errors.js';
 import type { ApproverIdentity } from '../../model/context.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
 import { WEB_CALLBACK_PATH } from '../config/web-settings.js';
+import type { PendingLogin } from './login-state.js';
 import { messagePage, redirect } from './page-response.js';
 import { constantTimeEqual } from './same-origin.js';
-import { randomToken, type PendingLogin } from './session-store.js';
+import { randomToken } from './session-store.js';
 import { LOGIN_PATH, REQUEST_PATH_RE, type WebContext } from './web-context.js';
 
-/** `GET /auth/login`: starts the authorization-code flow with PKCE, remembering where to return. */
+/**
+ * `GET /auth/login`: starts the authorization-code flow with PKCE, remembering where to return.
+ * Rate-limited per client address; what the callback needs travels in a sealed cookie, so starting
+ * a sign-in holds nothing in the daemon and no flood of them can push out anyone's session.
+ */
 async function startLogin(ctx: WebContext, request: HttpRequest): Promise<HttpResponse> {
+  const rate = ctx.loginLimiter.take(request.remoteAddress);
+  if (!rate.allowed) {
+    const wait = String(rate.retryAfterSeconds);
+    return messagePage(429, 'Too many sign-ins', `Too many sign-ins were started from your address. Try again in ${wait} s.`, { 'retry-after': wait });
+  }
   const wanted = request.query?.get('return') ?? '';
   // Only our own request pages: an open redirect would lend this site's name to phishing.
   const returnTo = REQUEST_PATH_RE.test(wanted) && !wanted.endsWith('/approve') && !wanted.endsWith('/deny') ? wanted : '/';
@@ -21,8 +31,7 @@ async function startLogin(ctx: WebContext, request: HttpRequest): Promise<HttpRe
     ctx.logger.error({ err: errorMessage(err) }, 'IdP discovery failed');
     return messagePage(503, 'Sign-in unavailable', 'The identity provider cannot be reached. Try again shortly.');
   }
-  const session = ctx.sessions.startLogin(login);
-  return redirect(location, { 'set-cookie': ctx.cookie(session) });
+  return redirect(location, { 'set-cookie': ctx.loginCookie(login) });
 }
 
 /** Redeems the code and verifies the ID token as every approver token is verified; else the page to show. */
@@ -41,33 +50,32 @@ async function verifiedIdentity(ctx: WebContext, code: string, login: PendingLog
   }
 }
 
-/** `GET /auth/callback`: completes a sign-in started here, once, and audits it. */
+/** `GET /auth/callback`: completes a sign-in started in this browser, once, and audits it. */
 async function completeLogin(ctx: WebContext, request: HttpRequest): Promise<HttpResponse> {
   const { audit, logger } = ctx;
-  const session = ctx.sessionOf(request);
-  const login = session?.login;
+  const login = ctx.loginOf(request);
   const state = request.query?.get('state') ?? '';
-  if (session === undefined || login === undefined || !constantTimeEqual(state, login.state)) {
+  if (login === undefined || !constantTimeEqual(state, login.state)) {
     return messagePage(400, 'Sign-in failed', 'This sign-in was not started here, or it took too long. Start again from the request page.');
   }
-  // One use: a replayed callback URL finds nothing to complete.
-  delete session.login;
+  // One use: the sealed sign-in is dropped whatever the outcome (and the IdP redeems a code once).
+  const done = { 'set-cookie': ctx.clearLoginCookie };
   const error = request.query?.get('error');
   const code = request.query?.get('code');
-  if (error !== undefined && error !== null) return messagePage(400, 'Sign-in failed', `The identity provider said: ${error.slice(0, 100)}`);
-  if (code === undefined || code === null || code === '') return messagePage(400, 'Sign-in failed', 'The identity provider sent no code.');
+  if (error !== undefined && error !== null) return messagePage(400, 'Sign-in failed', `The identity provider said: ${error.slice(0, 100)}`, done);
+  if (code === undefined || code === null || code === '') return messagePage(400, 'Sign-in failed', 'The identity provider sent no code.', done);
   const verified = await verifiedIdentity(ctx, code, login);
-  if ('refused' in verified) return verified.refused;
+  if ('refused' in verified) return { ...verified.refused, headers: { ...verified.refused.headers, ...done } };
   const { identity } = verified;
   try {
     await audit.append({ type: 'approver.signed_in', channel: 'web', subject: identity.subject, name: identity.name, groups: identity.groups });
   } catch (err) {
     logger.error({ err: errorMessage(err) }, 'audit of a web sign-in failed');
-    return messagePage(503, 'Sign-in unavailable', 'The audit log cannot be written; nothing can be approved right now.');
+    return messagePage(503, 'Sign-in unavailable', 'The audit log cannot be written; nothing can be approved right now.', done);
   }
-  const signedIn = ctx.sessions.signIn(session, identity);
+  const signedIn = ctx.sessions.signIn(ctx.sessionOf(request), identity);
   logger.info({ subject: identity.subject, name: identity.name }, 'approver signed in on the web page');
-  return redirect(login.returnTo, { 'set-cookie': ctx.cookie(signedIn) });
+  return redirect(login.returnTo, { 'set-cookie': [ctx.cookie(signedIn), ctx.clearLoginCookie] });
 }
 
 /** Sign-in: the OIDC authorization-code flow with PKCE against the approvers' IdP. */

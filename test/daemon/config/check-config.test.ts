@@ -41,7 +41,7 @@ function base(): Doc {
     notifiers: [
       { slack: { token_file: file('slack-token'), signing_secret_file: file('slack-signing'), channel: '#deploys', team_id: 'T0ACME', users: { U0BOB: 'bob' } } },
       { webhook: { url: 'https://hooks.example/jit', secret_file: file('hook-secret'), decisions: { identity: 'pager' } } },
-      { email: { smtp: { host: 'mail', port: 587, user: 'jit', password_file: file('smtp-password') }, from: 'jit@acme.test', to: ['sre@acme.test'] } },
+      { email: { smtp: { host: 'mail', port: 587, user: 'jit', password_file: file('smtp-password'), ca_file: file('tls.crt') }, from: 'jit@acme.test', to: ['sre@acme.test'] } },
     ],
     policies: [{ name: 'db', match: { resource: 'db', repository: 'acme/api' }, require: { approvals: 1, from: ['group:sre'] } }],
   };
@@ -266,6 +266,18 @@ const BAD: readonly BadCase[] = [
   { category: 'bad TLS key', edit: (d) => set(d, ['listen', 'tcp', 'tls', 'key_file'], file('garbage.pem')), path: 'listen.tcp.tls.key_file', message: /not a PEM private key/ },
   { category: 'bad client CA', edit: (d) => set(d, ['listen', 'tcp', 'tls', 'client_ca_file'], file('nope.pem')), path: 'listen.tcp.tls.client_ca_file', message: /cannot read/ },
   { category: 'bad Vault CA', edit: (d) => set(d, ['vault', 'ca_file'], file('garbage.pem')), path: 'vault.ca_file', message: /not a PEM certificate/ },
+  {
+    category: 'bad SMTP CA',
+    edit: (d) => set(d, ['notifiers', 2, 'email', 'smtp', 'ca_file'], file('garbage.pem')),
+    path: 'notifiers[2].email.smtp.ca_file',
+    message: /not a PEM certificate/,
+  },
+  {
+    category: 'unknown SMTP TLS mode',
+    edit: (d) => set(d, ['notifiers', 2, 'email', 'smtp', 'tls'], 'maybe'),
+    path: 'notifiers[2].email.smtp.tls',
+    message: /must be one of: starttls, implicit, none/,
+  },
   {
     category: 'audit signing key of the wrong type',
     edit: (d) => set(d, ['audit', 'signing_key_file'], file('tls.key')),

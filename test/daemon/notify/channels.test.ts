@@ -140,7 +140,8 @@ describe('webhook, email and isolation of notifiers', () => {
       ...f.config,
       http: { listen: '127.0.0.1:0' },
       notifiers: validateNotifiersConfig([
-        { email: { smtp: { host: smtp.host, port: smtp.port }, from: 'jitgate@acme.test', to: ['sre@acme.test', 'dba@acme.test'] } },
+        // A plain SMTP sink on loopback: TLS is opted out explicitly (test/security/09 covers STARTTLS).
+        { email: { smtp: { host: smtp.host, port: smtp.port, tls: 'none' }, from: 'jitgate@acme.test', to: ['sre@acme.test', 'dba@acme.test'] } },
         { webhook: { url: receiver.url, secret_file: await writeSecret(f.dir, 'hook', HOOK_SECRET), decisions: { identity: 'dave' } } },
         {
           slack: {

@@ -31,7 +31,7 @@ describe('notifier config', () => {
     assert.deepEqual(out, [
       { kind: 'slack', tokenFile: slack.token_file, signingSecretFile: slack.signing_secret_file, channel: '#deploys', teamId: 'T0ACME', users: Object.assign(Object.create(null) as Record<string, string>, { U0BOB: 'bob' }) },
       { kind: 'webhook', url: 'https://hooks.internal/jit', secretFile: '/s', decisions: { identity: 'pager-bot' } },
-      { kind: 'email', smtp: { host: 'mail', port: 587, secure: false, user: 'jit', passwordFile: '/p' }, from: 'jit@acme.test', to: ['sre@acme.test'] },
+      { kind: 'email', smtp: { host: 'mail', port: 587, tls: 'starttls', user: 'jit', passwordFile: '/p' }, from: 'jit@acme.test', to: ['sre@acme.test'] },
     ]);
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createHttpServer, type HttpServer } from '../../../src/daemon/http/http-server.js';
-import { mountApprovalPages, SESSION_COOKIE, type ApprovalPages } from '../../../src/daemon/web/approval-pages.js';
+import { LOGIN_COOKIE, mountApprovalPages, SESSION_COOKIE, type ApprovalPages } from '../../../src/daemon/web/approval-pages.js';
 import { accessInput, LOCAL_CONTEXT, startGateFixture, StreamProbe, type GateFixture, type VaultEnv } from '../../support/gate-fixture.js';
 import { startIdp, type TestIdp } from '../../support/idp.js';
 import { startVaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
@@ -121,7 +121,12 @@ describe('approval web page', () => {
     const signedIn = await carol.signIn(id, 'u-carol');
     assert.equal(signedIn.status, 303);
     assert.equal(signedIn.headers.get('location'), `/requests/${id}`);
-    assert.match(signedIn.headers.get('set-cookie') ?? '', new RegExp(`^${SESSION_COOKIE}=[\\w-]+; HttpOnly; SameSite=Lax; Path=/$`));
+    const [sessionCookie, loginCookie, ...more] = signedIn.headers.getSetCookie();
+    assert.match(sessionCookie ?? '', new RegExp(`^${SESSION_COOKIE}=[\\w-]+; HttpOnly; SameSite=Lax; Path=/$`));
+    // The sealed sign-in is spent: the browser is told to drop it.
+    assert.equal(loginCookie, `${LOGIN_COOKIE}=; HttpOnly; SameSite=Lax; Path=/auth; Max-Age=0`);
+    assert.deepEqual(more, []);
+    assert.equal(carol.cookie(LOGIN_COOKIE), undefined);
     await signedIn.body?.cancel();
     const csrf = csrfOf(await (await carol.fetch(`/requests/${id}`)).text());
 
@@ -205,6 +210,9 @@ describe('approval web page', () => {
     const start = await browser.fetch(`/auth/login?return=${encodeURIComponent('https://evil.example/x')}`);
     assert.equal(start.status, 303);
     await start.body?.cancel();
+    // Starting a sign-in makes no session: its state is sealed into a cookie only /auth/* sees.
+    assert.equal(browser.cookie(SESSION_COOKIE), undefined);
+    assert.match(start.headers.get('set-cookie') ?? '', new RegExp(`^${LOGIN_COOKIE}=[\\w-]{200,}; HttpOnly; SameSite=Lax; Path=/auth; Max-Age=600$`));
     const auth = new URL(start.headers.get('location') ?? '');
     assert.equal(auth.origin, idp.issuer);
     assert.equal(auth.searchParams.get('code_challenge_method'), 'S256');

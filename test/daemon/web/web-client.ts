@@ -60,6 +60,14 @@ export class WebClient {
    * knows its registered redirect URI, which stands in for the proxy that maps it to the daemon.
    */
   async signIn(requestId: string, user: string): Promise<Response> {
+    return this.finishSignIn(await this.startSignIn(requestId, user));
+  }
+
+  /**
+   * The first half of `signIn`: the "Sign in" link and the IdP's pages, up to the redirect back.
+   * Resolves with the daemon's callback URL, not yet visited (an approver mid-login).
+   */
+  async startSignIn(requestId: string, user: string): Promise<string> {
     let url = new URL(`/auth/login?return=${encodeURIComponent(`/requests/${requestId}`)}`, this.base).toString();
     let init: RequestInit | undefined;
     for (let hop = 0; hop < 20; hop++) {
@@ -69,9 +77,7 @@ export class WebClient {
       if (res.status >= 300 && res.status < 400 && location !== null) {
         await res.body?.cancel();
         const target = new URL(location, url);
-        if (target.toString().startsWith(IDP_REDIRECT_URI)) {
-          return this.fetch(new URL(`/auth/callback${target.search}`, this.base).toString());
-        }
+        if (target.toString().startsWith(IDP_REDIRECT_URI)) return new URL(`/auth/callback${target.search}`, this.base).toString();
         url = target.toString();
         continue;
       }
@@ -82,6 +88,11 @@ export class WebClient {
       init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() };
     }
     throw new Error('sign-in: too many redirects');
+  }
+
+  /** The second half of `signIn`: back at the daemon's callback. */
+  finishSignIn(callbackUrl: string): Promise<Response> {
+    return this.fetch(callbackUrl);
   }
 }
 
