@@ -1,3 +1,5 @@
+import { steppedTimers } from './stepped-timer.js';
+
 /**
  * Time is injected everywhere so tests can drive it. Wall time (`now`) is for records and token
  * expiry; deadlines and TTL timers use `monotonic` so a clock stepped backwards cannot extend them.
@@ -7,6 +9,7 @@ export interface Clock {
   now(): number;
   /** Monotonic milliseconds from an arbitrary origin; never decreases. */
   monotonic(): number;
+  /** Any delay: implementations must not fire early on delays beyond Node's 2^31-1 ms limit. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -16,12 +19,21 @@ export interface TimerHandle {
   unref(): void;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  monotonic: () => performance.now(),
+// Node's own timers overflow past 2^31-1 ms (a 30-day delay fires in 1 ms): longer ones are stepped.
+const nodeTimers = steppedTimers({
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => {
     clearTimeout(handle as NodeJS.Timeout);
+  },
+  monotonic: () => performance.now(),
+});
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimeout: (fn, ms) => nodeTimers.setTimeout(fn, ms),
+  clearTimeout: (handle) => {
+    nodeTimers.clearTimeout(handle);
   },
 };
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { systemClock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import { packageVersion } from '../common/package-version.js';
 import { checkConfigFile } from './config/check-config.js';
@@ -44,7 +45,7 @@ async function serve(configPath: string): Promise<void> {
     if (signalled) return;
     signalled = true;
     // The stop timeout is a hard ceiling: systemd would SIGKILL us anyway, better to exit on our terms.
-    const hard = setTimeout(() => {
+    const hard = systemClock.setTimeout(() => {
       process.stderr.write(`jitgated: stop timeout after ${signal}; exiting\n`);
       process.exit(1);
     }, config.stopTimeoutMs);

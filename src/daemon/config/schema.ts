@@ -35,6 +35,16 @@ const duration = z.unknown().transform((value, ctx) => {
   }
 });
 
+/** The longest duration that may become a timer; Node's setTimeout overflows just past 24.8 days. */
+export const MAX_TIMER_DURATION_MS = 24 * 86_400_000;
+
+/**
+ * A duration the daemon arms a timer with (an escalation, an expiry, a TTL, a deadline). The
+ * timers step past Node's 2^31-1 ms limit anyway; refusing here says so at check time, naming the
+ * key, instead of leaving an operator to find out that a 30-day escalation is really meant.
+ */
+const timerDuration = duration.refine((ms) => ms <= MAX_TIMER_DURATION_MS, 'must be at most 24d (it becomes a timer)');
+
 const filePath = text;
 const count = z.number().int('must be a whole number').positive('must be at least 1');
 
@@ -102,7 +112,7 @@ export const vaultSchema = obj({
     token_file: filePath.optional(),
     approle: obj({ role_id_file: filePath, secret_id_file: filePath, mount: text.optional() }).optional(),
   }),
-  timeout: duration.optional(),
+  timeout: timerDuration.optional(),
   mint_attempts: count.optional(),
   revoke_attempts: count.optional(),
   ca_file: filePath.optional(),
@@ -165,8 +175,8 @@ export const resourceSchema = obj({
       .optional(),
   }),
   env: z.record(z.string(), text),
-  ttl: duration,
-  max_ttl: duration.optional(),
+  ttl: timerDuration,
+  max_ttl: timerDuration.optional(),
   excess_ttl: z.enum(['clamp', 'deny']).optional(),
 });
 
@@ -233,8 +243,8 @@ export const policySchema = obj({
     approvals: count,
     from: z.array(principal).min(1, 'must list at least one approver principal'),
     every_group: z.boolean().optional(),
-    expires_after: duration.optional(),
-    escalate: z.array(obj({ after: duration, to: z.array(principal).min(1, 'must list at least one principal') })).optional(),
+    expires_after: timerDuration.optional(),
+    escalate: z.array(obj({ after: timerDuration, to: z.array(principal).min(1, 'must list at least one principal') })).optional(),
   }).optional(),
 });
 
@@ -244,7 +254,7 @@ const limitsSchema = obj({
   pending_per_actor: count.optional(),
   max_message_bytes: count.optional(),
   max_metadata_bytes: count.optional(),
-  default_rpc_deadline: duration.optional(),
+  default_rpc_deadline: timerDuration.optional(),
 });
 
 export const groupsSchema = z.record(z.string(), z.array(text));
@@ -267,7 +277,7 @@ export const configSchema = obj({
   policies: z.array(policySchema).optional(),
   limits: limitsSchema.optional(),
   log: obj({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }).optional(),
-  stop_timeout: duration.optional(),
+  stop_timeout: timerDuration.optional(),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

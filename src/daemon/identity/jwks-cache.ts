@@ -2,6 +2,7 @@ import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } f
 import type { Clock } from '../../common/clock.js';
 import { IdentityError, UnavailableError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { boundedFetch, identityUrl } from './bounded-fetch.js';
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -112,28 +113,24 @@ export class JwksCache {
     const { issuer: advertised, jwks_uri: jwksUri } = doc as { issuer?: unknown; jwks_uri?: unknown };
     // The discovery document must speak for exactly this issuer, or it could point us at anyone's keys.
     if (advertised !== issuer) throw new UnavailableError(`${url}: issuer does not match ${issuer}`);
-    if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
-      throw new UnavailableError(`${url}: missing or invalid jwks_uri`);
-    }
-    return jwksUri;
+    if (typeof jwksUri !== 'string') throw new UnavailableError(`${url}: missing or invalid jwks_uri`);
+    // Plain http would let anyone on the path swap the keys: https, or http on loopback only.
+    return identityUrl(jwksUri, `${url}: jwks_uri`).href;
   }
 
   async #getJson(url: string, what: string): Promise<unknown> {
     const signal = AbortSignal.any([this.#options.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]);
-    let response: Response;
+    // Streamed under a byte cap: an issuer (or whoever answers for it) cannot make us buffer gigabytes.
+    const response = await boundedFetch(url, {
+      fetch: this.#fetch,
+      maxBytes: MAX_DOCUMENT_BYTES,
+      what,
+      headers: { accept: 'application/json' },
+      signal,
+    });
+    if (!response.ok) throw new UnavailableError(`cannot fetch ${what} from ${url}: HTTP ${String(response.status)}`);
     try {
-      response = await this.#fetch(url, { signal, headers: { accept: 'application/json' } });
-    } catch (cause) {
-      throw new UnavailableError(`cannot fetch ${what} from ${url}: ${errorMessage(cause)}`, { cause });
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new UnavailableError(`cannot fetch ${what} from ${url}: HTTP ${response.status}`);
-    }
-    const text = await response.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw new UnavailableError(`${what} from ${url} is too large`);
-    try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(response.text) as unknown;
     } catch (cause) {
       throw new UnavailableError(`${what} from ${url} is not JSON`, { cause });
     }

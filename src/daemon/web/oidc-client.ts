@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdentityError, UnavailableError } from '../../common/errors.js';
+import { boundedFetch, identityUrl } from '../identity/bounded-fetch.js';
 
 export interface OidcClientOptions {
   readonly issuer: string;
@@ -25,17 +26,7 @@ export function pkceChallenge(verifier: string): string {
 
 function endpointUrl(value: unknown, name: string): string {
   if (typeof value !== 'string') throw new UnavailableError(`IdP discovery document lacks ${name}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (cause) {
-    throw new UnavailableError(`IdP discovery document has a malformed ${name}`, { cause });
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(loopback && url.protocol === 'http:')) {
-    throw new UnavailableError(`IdP ${name} must be https`);
-  }
-  return url.toString();
+  return identityUrl(value, `IdP ${name}`).toString();
 }
 
 /**
@@ -51,15 +42,16 @@ export class OidcClient {
     this.#options = options;
   }
 
-  async #call(url: string, init: RequestInit, what: string): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await this.#options.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000) });
-    } catch (cause) {
-      throw new UnavailableError(`IdP ${what} unreachable`, { cause });
-    }
-    const text = await res.text();
-    if (text.length > MAX_RESPONSE_BYTES) throw new UnavailableError(`IdP ${what} answer too large`);
+  async #call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, what: string): Promise<unknown> {
+    // Capped, https-only, no redirect to another origin (and none at all for the token POST).
+    const res = await boundedFetch(url, {
+      ...init,
+      fetch: this.#options.fetch,
+      maxBytes: MAX_RESPONSE_BYTES,
+      what: `IdP ${what}`,
+      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+    });
+    const { text } = res;
     let body: unknown;
     try {
       body = JSON.parse(text);
