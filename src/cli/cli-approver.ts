@@ -1,3 +1,4 @@
+import { displayLines, displaySafeJson } from '../common/display-text.js';
 import { InvalidArgumentError, JitgateError, UnavailableError, errorMessage } from '../common/errors.js';
 import type { RequestStatus } from '../model/request.js';
 import { readApproverToken } from './approver-token.js';
@@ -20,7 +21,7 @@ function approverClient(args: GlobalArgs): JitgateClient {
 
 /** Approver commands: the daemon unreachable is 69, a refusal (not found, not allowed, final) is 1. */
 function daemonFailure(err: unknown, io: CliIo): number {
-  io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
+  io.stderr.write(`jitgate: ${displayLines(errorMessage(err))}\n`);
   if (err instanceof InvalidArgumentError) return EXIT.USAGE;
   if (err instanceof UnavailableError || !(err instanceof JitgateError)) return EXIT.UNAVAILABLE;
   return EXIT.FAILURE;
@@ -37,8 +38,9 @@ async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateCli
   }
 }
 
+/** Machine-readable, and still safe in a terminal: bidi and invisible characters as `\\u202e` escapes. */
 function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
+  return displaySafeJson(value, 2) + '\n';
 }
 
 /** Runs `watch` until SIGINT/SIGTERM. */

@@ -1,3 +1,4 @@
+import { displayLines } from '../common/display-text.js';
 import { parseDuration } from '../common/duration.js';
 import { errorMessage } from '../common/errors.js';
 import { claimedContext } from './ci-context.js';
@@ -55,7 +56,7 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
       ...(args.idTokenFile === undefined ? {} : { file: args.idTokenFile }),
     });
   } catch (err) {
-    io.stderr.write(`jitgate: access denied: ${errorMessage(err)}\n`);
+    io.stderr.write(`jitgate: access denied: ${displayLines(errorMessage(err))}\n`);
     return EXIT.DENIED;
   }
   return runWithAccess({

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageVersion } from '../common/package-version.js';
+import { displayLines } from '../common/display-text.js';
 import { errorMessage } from '../common/errors.js';
 import { APPROVER_TOKEN_FILE_ENV } from './approver-token.js';
 import { addApproverCommands } from './cli-approver.js';
@@ -61,7 +62,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stderr.write(`jitgate: ${err.message}\nRun 'jitgate --help' for usage.\n`);
       return EXIT.USAGE;
     }
-    io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
+    io.stderr.write(`jitgate: ${displayLines(errorMessage(err))}\n`);
     return EXIT.UNAVAILABLE;
   }
 }

@@ -1,3 +1,4 @@
+import { displayText } from '../common/display-text.js';
 import { formatDuration } from '../common/duration.js';
 import type { AccessProgress, RequestInfo } from '../client/types.js';
 
@@ -9,8 +10,16 @@ function timeLeft(r: RequestInfo, now: number): string {
   return r.expiresAt > 0 ? formatDuration(Math.max(0, r.expiresAt - now)) : '-';
 }
 
-/** One stderr line per progress change of `jitgate run`; never includes credentials. */
+/**
+ * One stderr line per progress change of `jitgate run`; never includes credentials. Every formatter
+ * here passes its lines through `displayText`: a branch or reason with bidi or zero-width characters
+ * shows them as `<U+202E>` instead of reordering the terminal line.
+ */
 export function formatProgress(p: AccessProgress, now: number): string {
+  return displayText(progressLine(p, now));
+}
+
+function progressLine(p: AccessProgress, now: number): string {
   const r = p.request;
   switch (p.state) {
     case 'pending': {
@@ -33,7 +42,7 @@ export function formatProgress(p: AccessProgress, now: number): string {
 /** One line for `list` and `watch`. */
 export function formatRequestLine(r: RequestInfo, now: number): string {
   const c = r.context;
-  return [
+  const line = [
     r.id,
     r.status,
     r.resource,
@@ -44,6 +53,7 @@ export function formatRequestLine(r: RequestInfo, now: number): string {
   ]
     .filter((s) => s !== '')
     .join('  ');
+  return displayText(line);
 }
 
 /** The full view for `show`: verified context, approvers, approvals, time left. */
@@ -77,5 +87,5 @@ export function formatRequestDetails(r: RequestInfo, now: number): string {
   lines.push(`created   ${new Date(r.createdAt).toISOString()}`);
   if (r.status === 'pending') lines.push(`expires   in ${timeLeft(r, now)}`);
   if (r.grantId) lines.push(`grant     ${r.grantId}`);
-  return lines.join('\n');
+  return lines.map(displayText).join('\n');
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ClaimedContext } from '../model/context.js';
+import { displayLines } from '../common/display-text.js';
 import { IdentityError, JitgateError, PermissionDeniedError, errorMessage } from '../common/errors.js';
 import { AccessDeniedError } from '../client/access-denied-error.js';
 import { JitgateClient } from '../client/client.js';
@@ -36,13 +37,13 @@ export function runExitCode(err: unknown): number {
 /** Prints a failed request's one-line reason and returns its documented exit code. */
 function requestFailure(err: unknown, stderr: NodeJS.WritableStream, idTokenHint?: string): number {
   if (err instanceof AccessDeniedError) {
-    stderr.write(`jitgate: ${err.message}\n`);
+    stderr.write(`jitgate: ${displayLines(err.message)}\n`);
   } else if (err instanceof IdentityError && idTokenHint !== undefined) {
-    stderr.write(`jitgate: access denied: ${err.message}; ${idTokenHint}\n`);
+    stderr.write(`jitgate: access denied: ${displayLines(err.message)}; ${idTokenHint}\n`);
   } else if (err instanceof IdentityError || err instanceof PermissionDeniedError) {
-    stderr.write(`jitgate: access denied: ${err.message}\n`);
+    stderr.write(`jitgate: access denied: ${displayLines(err.message)}\n`);
   } else {
-    stderr.write(`jitgate: ${errorMessage(err)}\n`);
+    stderr.write(`jitgate: ${displayLines(errorMessage(err))}\n`);
   }
   return runExitCode(err);
 }
@@ -112,7 +113,7 @@ async function runChild(grant: Grant, options: RunOptions): Promise<number> {
   for (const s of FORWARDED) process.on(s, forward);
   void grant.ended.then((end) => {
     if (end.outcome === 'lost') {
-      options.stderr.write(`jitgate: the grant ended early (${end.error?.message ?? 'daemon closed it'}); credentials are revoked\n`);
+      options.stderr.write(`jitgate: the grant ended early (${displayLines(end.error?.message ?? 'daemon closed it')}); credentials are revoked\n`);
     }
   });
   try {

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { displayLines } from '../common/display-text.js';
 import { errorMessage } from '../common/errors.js';
 import type { JitgateClient } from '../client/client.js';
 import { formatRequestDetails, formatRequestLine } from './format.js';
@@ -31,7 +32,7 @@ export async function watchRequests(options: WatchOptions): Promise<void> {
     say(HELP);
     prompt.on('line', (line) => {
       void act(line.trim()).catch((err: unknown) => {
-        say(`! ${errorMessage(err)}`);
+        say(`! ${displayLines(errorMessage(err))}`);
       });
     });
   }

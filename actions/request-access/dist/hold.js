@@ -24728,6 +24728,16 @@ function claimedContext(flags, env) {
   return out;
 }
 
+// src/common/display-text.ts
+var INVISIBLE_RE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+function visibleEscape(ch) {
+  const cp = ch.codePointAt(0) ?? 0;
+  return `<U+${cp.toString(16).toUpperCase().padStart(4, "0")}>`;
+}
+function displayText(value) {
+  return value.replace(INVISIBLE_RE, visibleEscape);
+}
+
 // src/common/duration.ts
 var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
 var DURATION_RE = /^(?:\d+(?:ms|s|m|h|d))+$/;
@@ -24764,6 +24774,9 @@ function timeLeft(r, now) {
   return r.expiresAt > 0 ? formatDuration(Math.max(0, r.expiresAt - now)) : "-";
 }
 function formatProgress(p, now) {
+  return displayText(progressLine(p, now));
+}
+function progressLine(p, now) {
   const r = p.request;
   switch (p.state) {
     case "pending": {

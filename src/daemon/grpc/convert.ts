@@ -5,6 +5,15 @@ import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v
 import type { Context } from '../../generated/jitgate/v1/Context.js';
 import type { Request } from '../../generated/jitgate/v1/Request.js';
 
+/**
+ * An epoch-ms value for an int64 field. Views derive a pending request's expiry from the monotonic
+ * clock (`performance.now()`, fractional), and protobufjs parses a decimal string with a fraction
+ * into a garbage Long (1796289669507.51 → 1796289600069507002): whole milliseconds only.
+ */
+function wireMs(ms: number): string {
+  return Number.isFinite(ms) ? String(Math.floor(ms)) : '0';
+}
+
 function toWireContext(c: RequestContext): Context {
   return {
     trust: c.trust,
@@ -47,10 +56,10 @@ export function toWireRequest(view: RequestView): Request {
       trust: a.trust,
       decision: a.decision,
       comment: a.comment ?? '',
-      atMs: String(a.at),
+      atMs: wireMs(a.at),
     })),
-    createdAtMs: String(view.createdAt),
-    expiresAtMs: String(view.expiresAt),
+    createdAtMs: wireMs(view.createdAt),
+    expiresAtMs: wireMs(view.expiresAt),
     ttlSeconds: Math.ceil(view.ttlMs / 1000),
     grantId: view.grantId ?? '',
   };
@@ -67,7 +76,7 @@ export function toWireUpdate(update: AccessUpdate): WireAccessUpdate {
           grantId: update.grant.id,
           releaseToken: update.grant.releaseToken,
           credentials: { ...update.grant.credentials },
-          expiresAtMs: String(update.grant.expiresAt),
+          expiresAtMs: wireMs(update.grant.expiresAt),
           ttlSeconds: Math.ceil(update.grant.ttlMs / 1000),
         },
       };

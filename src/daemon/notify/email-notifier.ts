@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Clock } from '../../common/clock.js';
+import { displayText } from '../../common/display-text.js';
 import type { RequestView } from '../../model/request.js';
 import type { Notifier, NotifyEvent } from './notifier.js';
 import type { EmailNotifierConfig } from '../config/types.js';
@@ -20,10 +21,14 @@ export interface EmailNotifierOptions {
   readonly publicUrl?: string;
 }
 
-/** Single-line text for a header: control characters (a newline in a branch name) could forge headers. */
+/**
+ * Single-line text for a header or a body line: control characters (a newline in a branch name)
+ * could forge headers; bidi and zero-width characters could reorder what the approver reads, so
+ * they show as `<U+202E>`.
+ */
 function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
+  return displayText(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200));
 }
 
 /** Quotes an argument for a POSIX shell so the command can be pasted as is. */

@@ -8,7 +8,7 @@ import type { HttpHandler, HttpResponse } from '../http/http-server.js';
 import { channelApprover } from './approver-identity.js';
 import { ReplayGuard } from './replay-guard.js';
 import { SIGNATURE_WINDOW_MS, verifySlackSignature } from './signing.js';
-import { APPROVE_ACTION, DENY_ACTION } from './slack-message.js';
+import { APPROVE_ACTION, DENY_ACTION, escapeMrkdwn } from './slack-message.js';
 
 export const SLACK_DENY_REASON = 'denied in Slack';
 
@@ -82,9 +82,10 @@ export function createSlackInteractionsHandler(options: SlackInteractionsOptions
       else await options.gate.deny(action.requestId, approver, SLACK_DENY_REASON);
       log.info({ requestId: action.requestId, approver: approverName, action: action.actionId }, 'slack decision recorded');
     } catch (err) {
-      // The gate's refusals (self-approval, not allowed, already decided) are safe to show the person.
+      // The gate's refusals (self-approval, not allowed, already decided) are safe to show the person,
+      // escaped like the message: they may quote values from CI.
       log.warn({ requestId: action.requestId, approver: approverName, err: errorMessage(err) }, 'slack decision refused');
-      await options.tellUser(action.channelId, action.userId, `jitgate: ${errorMessage(err)}`).catch((tellErr: unknown) => {
+      await options.tellUser(action.channelId, action.userId, `jitgate: ${escapeMrkdwn(errorMessage(err))}`).catch((tellErr: unknown) => {
         log.warn({ err: errorMessage(tellErr) }, 'could not tell the slack user');
       });
     }

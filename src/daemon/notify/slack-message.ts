@@ -1,12 +1,16 @@
+import { displayText } from '../../common/display-text.js';
 import type { RequestView } from '../../model/request.js';
 import { contextLines, statusText } from './request-summary.js';
 
 export const APPROVE_ACTION = 'jitgate_approve';
 export const DENY_ACTION = 'jitgate_deny';
 
-/** Slack treats `<...>` as links and mentions (`<!channel>`): text from CI must not be able to ping or link. */
+/**
+ * Slack treats `<...>` as links and mentions (`<!channel>`): text from CI must not be able to ping or
+ * link. Bidi and invisible characters become visible `<U+202E>` first, so none can reorder the message.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return displayText(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function clip(text: string, max: number): string {
@@ -37,7 +41,7 @@ function fieldLines(lines: readonly (readonly [string, string])[]): string {
 }
 
 function runLink(url: string): string {
-  const safe = url.length <= FIELD_MAX && /^https?:\/\/[^\s|<>]+$/.test(url);
+  const safe = url.length <= FIELD_MAX && /^https?:\/\/[^\s|<>]+$/.test(url) && displayText(url) === url;
   return safe ? `<${url}|open run>` : escapeClipped(url, FIELD_MAX);
 }
 
@@ -52,7 +56,7 @@ export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?
   const pending = request.status === 'pending';
   // Two sections, each capped field by field, so no field can push another out of the message.
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`Access request: ${request.resource}`, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: clip(`Access request: ${displayText(request.resource)}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => PINNED_LABELS.has(label))) } },
     { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => !PINNED_LABELS.has(label))) } },
     { type: 'section', text: { type: 'mrkdwn', text: `*Status:* ${escapeClipped(statusText(request), 500)}` } },

@@ -1,6 +1,11 @@
-/** Every value on the page may come from CI (branch names, reasons): nothing reaches HTML unescaped. */
+import { displayText } from '../../common/display-text.js';
+
+/**
+ * Every value on the page may come from CI (branch names, reasons): nothing reaches HTML unescaped.
+ * Bidi and invisible characters first become visible `<U+202E>`, so none can reorder the page.
+ */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${String(ch.codePointAt(0))};`);
+  return displayText(value).replace(/[&<>"']/g, (ch) => `&#${String(ch.codePointAt(0))};`);
 }
 
 /** A fragment of HTML that is already safe; only built by `html` and `raw`. */

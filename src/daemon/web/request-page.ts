@@ -1,4 +1,5 @@
 import type { ApproverIdentity } from '../../model/context.js';
+import { displayText } from '../../common/display-text.js';
 import { formatDuration } from '../../common/duration.js';
 import type { RequestView } from '../../model/request.js';
 import { html, layout, raw, type SafeHtml } from './html.js';
@@ -18,7 +19,8 @@ export interface RequestPageInput {
 function runLink(url: string | undefined): SafeHtml | string {
   if (url === undefined || url === '') return '—';
   // Only http(s) becomes a link: a `javascript:` URL from a crafted token stays inert text.
-  if (!/^https?:\/\//i.test(url)) return url;
+  // Nor does one holding bidi or invisible characters: its text would not be the address it opens.
+  if (!/^https?:\/\//i.test(url) || displayText(url) !== url) return url;
   return html`<a href="${url}" rel="noreferrer noopener">${url}</a>`;
 }
 
