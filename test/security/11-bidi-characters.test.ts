@@ -73,7 +73,7 @@ describe('security 11: bidi and zero-width characters are shown escaped in every
       extraConfig: `http: { listen: "127.0.0.1:0" }
 notifiers:
   - slack: { token_file: ${join(dir, 'slack-token')}, signing_secret_file: ${join(dir, 'slack-signing')}, channel: "#deploys", team_id: T0ACME, users: { U0BOB: bob }, api_url: "${slack.url}" }
-  - email: { smtp: { host: ${smtp.host}, port: ${smtp.port} }, from: jitgate@acme.test, to: [sre@acme.test] }`,
+  - email: { smtp: { host: ${smtp.host}, port: ${smtp.port}, tls: none }, from: jitgate@acme.test, to: [sre@acme.test] }`,
     });
     const [, address] = await daemon.proc.waitFor(/"http":"([^"]+)"/);
     base = `http://${address ?? ''}`;
