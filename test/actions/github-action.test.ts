@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { parse } from 'yaml';
-import { startCiIssuer, type CiIssuer } from '../support/ci-issuer.js';
+import { type CiIssuer } from '../support/ci-issuer.js';
 import { DaemonProcess, eventually, Proc, roleExists, ROOT, type CliResult } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import type { VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import { startCiDaemon, type CiDaemon } from '../support/ci-daemon.js';
 import { DIST, GithubJob, parseFileCommands } from './github-job.js';
 
 const POLICIES = `
@@ -33,30 +33,18 @@ const POLICIES = `
 type AuditRecord = { type: string; [k: string]: unknown };
 
 describe('GitHub Action actions/request-access (bundle, real daemon)', () => {
+  let ci: CiDaemon;
   let env: VaultWithDatabase;
   let issuer: CiIssuer;
   let daemon: DaemonProcess;
   let out: string;
 
   before(async () => {
-    env = await startVaultWithDatabase();
-    issuer = await startCiIssuer();
-    daemon = await DaemonProcess.start({
-      vaultEnv: env,
-      policies: POLICIES,
-      identity: `identity:
-  ci:
-    - issuer: ${issuer.issuer}
-      audience: jitgate
-      kind: github`,
-    });
-    out = await mkdtemp(join(tmpdir(), 'jitgate-action-'));
+    ci = await startCiDaemon({ policies: POLICIES, kind: 'github', tmpPrefix: 'jitgate-action-' });
+    ({ env, issuer, daemon, out } = ci);
   });
   after(async () => {
-    await daemon.close();
-    await issuer.close();
-    await env.stop();
-    await rm(out, { recursive: true, force: true });
+    await ci.close();
   });
 
   function job(name: string, inputs: Record<string, string>, dist?: string): Promise<GithubJob> {

@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { startCiIssuer, type CiIssuer } from '../support/ci-issuer.js';
+import { type CiIssuer } from '../support/ci-issuer.js';
 import { DaemonProcess, eventually, Proc, ROOT, type CliResult } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import type { VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import { startCiDaemon, type CiDaemon } from '../support/ci-daemon.js';
 
 const POLICIES = `
   - name: token-from-main
@@ -69,6 +69,7 @@ async function componentJob(given: Record<string, string>): Promise<{ name: stri
 }
 
 describe('GitLab CI/CD component templates/jitgate.yml (real daemon)', () => {
+  let ci: CiDaemon;
   let env: VaultWithDatabase;
   let issuer: CiIssuer;
   let daemon: DaemonProcess;
@@ -76,18 +77,8 @@ describe('GitLab CI/CD component templates/jitgate.yml (real daemon)', () => {
   let bin: string;
 
   before(async () => {
-    env = await startVaultWithDatabase();
-    issuer = await startCiIssuer();
-    daemon = await DaemonProcess.start({
-      vaultEnv: env,
-      policies: POLICIES,
-      identity: `identity:
-  ci:
-    - issuer: ${issuer.issuer}
-      audience: jitgate
-      kind: gitlab`,
-    });
-    out = await mkdtemp(join(tmpdir(), 'jitgate-gitlab-'));
+    ci = await startCiDaemon({ policies: POLICIES, kind: 'gitlab', tmpPrefix: 'jitgate-gitlab-' });
+    ({ env, issuer, daemon, out } = ci);
     // The runner's `jitgate`: the CLI from this checkout.
     bin = join(out, 'bin');
     await mkdir(bin);
@@ -107,10 +98,7 @@ process.exit(Number(process.env.STEP_EXIT ?? 0));
     );
   });
   after(async () => {
-    await daemon.close();
-    await issuer.close();
-    await env.stop();
-    await rm(out, { recursive: true, force: true });
+    await ci.close();
   });
 
   async function tokenAlive(token: string): Promise<boolean> {

@@ -4,13 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCiIssuer, type CiIssuer } from '../support/ci-issuer.js';
+import type { CiIssuer } from '../support/ci-issuer.js';
 import { cli, DaemonProcess, fileExists, ROOT, STEP } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import { startCiDaemon, type CiDaemon } from '../support/ci-daemon.js';
 
 const POLICIES = `
   - name: token-from-main
@@ -20,30 +19,17 @@ const POLICIES = `
     decision: deny`;
 
 describe('end to end: verified CI identity', () => {
-  let env: VaultWithDatabase;
+  let ci: CiDaemon;
   let issuer: CiIssuer;
   let daemon: DaemonProcess;
   let out: string;
 
   before(async () => {
-    env = await startVaultWithDatabase();
-    issuer = await startCiIssuer();
-    daemon = await DaemonProcess.start({
-      vaultEnv: env,
-      policies: POLICIES,
-      identity: `identity:
-  ci:
-    - issuer: ${issuer.issuer}
-      audience: jitgate
-      kind: github`,
-    });
-    out = await mkdtemp(join(tmpdir(), 'jitgate-ci-'));
+    ci = await startCiDaemon({ policies: POLICIES, kind: 'github', tmpPrefix: 'jitgate-ci-' });
+    ({ issuer, daemon, out } = ci);
   });
   after(async () => {
-    await daemon.close();
-    await issuer.close();
-    await env.stop();
-    await rm(out, { recursive: true, force: true });
+    await ci.close();
   });
 
   async function dir(name: string): Promise<string> {

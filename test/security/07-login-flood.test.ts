@@ -123,7 +123,7 @@ describe('security 7: a flood of anonymous sign-ins evicts no session and no sig
   /** The approver's session still shows them signed in, and their approval is recorded. */
   async function approves(browser: WebClient, id: string, name: string): Promise<void> {
     const page = await (await browser.fetch(`/requests/${id}`)).text();
-    assert.match(page, new RegExp(`Signed in as ${name} \\(u-${name}\\)`), `${name}'s session survived the flood`);
+    assert.match(page, new RegExp(`Signed in as ${name}@acme\\.test \\(u-${name}\\)`), `${name}'s session survived the flood`);
     const res = await browser.post(`/requests/${id}/approve`, { csrf: csrfOf(page), comment: `${name} ok` });
     assert.equal(res.status, 303);
     await res.body?.cancel();

@@ -6,13 +6,12 @@
  * workflow, at a release tag"). Through the real jitgated and `jitgate run` in a simulated job.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SHA_MAIN, startCiIssuer, type CiIssuer } from '../support/ci-issuer.js';
+import { SHA_MAIN, type CiIssuer } from '../support/ci-issuer.js';
 import { cli, DaemonProcess, fileExists, STEP } from '../support/daemon-process.js';
-import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
+import { startCiDaemon, type CiDaemon } from '../support/ci-daemon.js';
 
 const CALLER = 'acme/api/.github/workflows/release.yml@refs/tags/v2.0.0';
 const DEPLOY = 'acme/ci/.github/workflows/deploy.yml';
@@ -26,30 +25,17 @@ const POLICIES = `
     decision: auto-approve`;
 
 describe('GitHub reusable workflows', () => {
-  let env: VaultWithDatabase;
+  let ci: CiDaemon;
   let issuer: CiIssuer;
   let daemon: DaemonProcess;
   let out: string;
 
   before(async () => {
-    env = await startVaultWithDatabase();
-    issuer = await startCiIssuer();
-    daemon = await DaemonProcess.start({
-      vaultEnv: env,
-      policies: POLICIES,
-      identity: `identity:
-  ci:
-    - issuer: ${issuer.issuer}
-      audience: jitgate
-      kind: github`,
-    });
-    out = await mkdtemp(join(tmpdir(), 'jitgate-reusable-'));
+    ci = await startCiDaemon({ policies: POLICIES, kind: 'github', tmpPrefix: 'jitgate-reusable-' });
+    ({ issuer, daemon, out } = ci);
   });
   after(async () => {
-    await daemon.close();
-    await issuer.close();
-    await env.stop();
-    await rm(out, { recursive: true, force: true });
+    await ci.close();
   });
 
   /** `jitgate run` as a step of a job whose token says `jobWorkflowRef`, with GitHub's own variables. */

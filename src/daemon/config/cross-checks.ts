@@ -187,7 +187,8 @@ function checkIssuerPin(policy: RawPolicy, i: number, issuers: readonly string[]
   const at = ['policies', i, 'match', 'issuer'];
   const pinned = policy.match?.issuer;
   if (pinned === undefined) {
-    if (issuers.length > 1) {
+    // A deny rule can only refuse more, so a catch-all `decision: deny` need not name every issuer.
+    if (issuers.length > 1 && policy.decision !== 'deny') {
       fail(
         at,
         `required when more than one identity.ci issuer is configured: without it rule ${JSON.stringify(policy.name)} ` +

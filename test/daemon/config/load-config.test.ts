@@ -262,7 +262,7 @@ stop_timeout: 2s
         ['everything-else', 'deny'],
       ],
     );
-    assert.equal(config.notifiers.length, 2);
+    assert.equal(config.notifiers.length, 3);
     // Two CI issuers: every rule pins one, and the new match keys reach the rules.
     assert.ok(config.policies.every((p) => (p.match.issuer?.length ?? 0) > 0));
     assert.deepEqual(config.policies[2]?.match.jobWorkflowRef, ['acme/ci/.github/workflows/deploy.yml@refs/tags/v1']);
