@@ -4,8 +4,6 @@ import { UnavailableError } from '../../common/errors.js';
 
 /** A listening socket we were handed (systemd socket activation) and serve without owning its file. */
 export interface ActivatedSocket {
-  /** The path the socket is bound to, as the kernel reports it (for the log). */
-  readonly path: string;
   /** Stops accepting (open connections are the gRPC server's to drain); the socket file stays: it is systemd's. */
   close(): void;
 }
@@ -34,14 +32,14 @@ export async function serveActivatedSocket(server: grpc.Server, fd: number, onEr
       resolve();
     });
   });
+  // Node opens a Unix socket descriptor as a pipe, whose address() is null (or a path), and a TCP
+  // one as TCP, whose address() has a port: serving gRPC without TLS on TCP is refused.
   const address = listener.address();
-  if (typeof address !== 'string') {
+  if (address !== null && typeof address !== 'string') {
     listener.close();
     throw new UnavailableError(`the socket passed as fd ${fd} (LISTEN_FDS) is not a Unix socket`);
   }
-  return {
-    path: address,
-    close: () => {
+  return {    close: () => {
       listener.close();
     },
   };

@@ -161,13 +161,13 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
         activated = await serveActivatedSocket(unix.server, options.socketFd, (err) => {
           options.logger.error({ err: err.message }, 'accepting a connection on the activated socket failed');
         });
-        options.logger.info({ socket: activated.path, fd: options.socketFd }, 'serving the socket passed by systemd (LISTEN_FDS)');
+        options.logger.info({ fd: options.socketFd }, 'serving the socket passed by systemd (LISTEN_FDS)');
       }
       if (tcp) await bindTcp(tcp.server, listen);
       if (listen.tcp?.access === true) {
         options.logger.warn({ tcp: listen.tcp.address }, 'listen.tcp.access is on: credentials can be requested over TCP, from off the host');
       }
-      options.logger.info({ socket: activated?.path ?? listen.socket, tcp: listen.tcp?.address }, 'gRPC listening');
+      options.logger.info({ socket: listen.socket, activated: activated !== undefined, tcp: listen.tcp?.address }, 'gRPC listening');
     },
     setServing: (serving) => {
       for (const listener of listeners) listener.health.setServing(serving);

@@ -42,7 +42,7 @@ describe('listen.socket_group', () => {
     const { config, problems } = await check({ socket_group: 'root' });
     assert.deepEqual(problems, []);
     assert.equal(config?.listen.socketGroup, 'root');
-    assert.equal(config?.listen.socketGid, 0);
+    assert.equal(config.listen.socketGid, 0);
   });
 
   it('takes a numeric gid, as a YAML number or digits', async () => {
@@ -58,7 +58,7 @@ describe('listen.socket_group', () => {
     assert.equal(config, undefined);
     assert.equal(problems.length, 1);
     assert.equal(problems[0]?.path, 'listen.socket_group');
-    assert.match(problems[0]?.message ?? '', /no such group "jitgate-no-such-group"/);
+    assert.match(problems[0].message, /no such group "jitgate-no-such-group"/);
   });
 
   it('refuses something that is not a group name or gid', async () => {
@@ -66,7 +66,7 @@ describe('listen.socket_group', () => {
       const { config, problems } = await check({ socket_group: value });
       assert.equal(config, undefined, String(value));
       assert.equal(problems[0]?.path, 'listen.socket_group', String(value));
-      assert.match(problems[0]?.message ?? '', /expected a Unix group name/, String(value));
+      assert.match(problems[0].message, /expected a Unix group name/, String(value));
     }
   });
 });
