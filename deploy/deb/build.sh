@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds jitgate_<version>_<arch>.deb from this checkout, with no network: the compiled dist/, the
 # production dependencies already in node_modules/ (better-sqlite3 built for this Node ABI), the
-# systemd unit, sysusers.d/tmpfiles.d entries and the example config.
+# systemd units (service and socket), sysusers.d/tmpfiles.d entries and the example config.
 #   deploy/deb/build.sh [OUT_DIR]      (default: dist/deb)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +45,7 @@ SH
 done
 
 install -D -m 0644 deploy/jitgated.service "$stage/usr/lib/systemd/system/jitgated.service"
+install -D -m 0644 deploy/jitgated.socket "$stage/usr/lib/systemd/system/jitgated.socket"
 install -D -m 0644 "$here/sysusers.conf" "$stage/usr/lib/sysusers.d/jitgate.conf"
 install -D -m 0644 "$here/tmpfiles.conf" "$stage/usr/lib/tmpfiles.d/jitgate.conf"
 install -D -m 0640 deploy/jitgated.example.yaml "$stage/etc/jitgated/jitgated.example.yaml"

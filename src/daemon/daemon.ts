@@ -26,6 +26,8 @@ export interface DaemonDeps {
   readonly logger?: Logger;
   /** Replaces the Vault broker (tests drive faults through the Vault-compatible server instead). */
   readonly broker?: Broker & { authenticate?(): Promise<void> };
+  /** A listening Unix socket passed by systemd (LISTEN_FDS, read by main): served instead of binding listen.socket. */
+  readonly socketFd?: number;
 }
 
 export interface Daemon {
@@ -134,7 +136,8 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
     }
   }
 
-  const grpc = createGrpcServer({ gate, approvers, listen: config.listen, limits: config.limits, logger, clock, deferReflection: true });
+  const activation = deps.socketFd === undefined ? {} : { socketFd: deps.socketFd };
+  const grpc = createGrpcServer({ gate, approvers, listen: config.listen, ...activation, limits: config.limits, logger, clock, deferReflection: true });
   await grpc.start();
   grpc.setServing(audit.healthy);
   audit.onUnhealthy((err) => {

@@ -6,6 +6,7 @@ import { checkConfigFile } from './config/check-config.js';
 import { problemText } from './config/config-problem.js';
 import type { CheckedConfig } from './config/types.js';
 import { startDaemon } from './daemon.js';
+import { ACTIVATION_VARIABLES, activatedSocketFd } from './socket-activation.js';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 78 (EX_CONFIG) invalid configuration, 64 usage. */
 const EX_USAGE = 64;
@@ -31,11 +32,28 @@ async function load(path: string): Promise<CheckedConfig> {
   return result.config;
 }
 
+/**
+ * The socket systemd passed us, if any (the environment is read here and nowhere deeper); the
+ * variables are then cleared so that no child process takes the socket for its own.
+ */
+function socketFromSystemd(): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = activatedSocketFd(process.env, process.pid);
+  } catch (err) {
+    process.stderr.write(`jitgated: invalid socket activation environment: ${errorMessage(err)}\n`);
+    process.exit(EX_CONFIG);
+  }
+  for (const name of ACTIVATION_VARIABLES) Reflect.deleteProperty(process.env, name);
+  return fd;
+}
+
 async function serve(configPath: string): Promise<void> {
   const config = await load(configPath);
+  const socketFd = socketFromSystemd();
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    daemon = await startDaemon(config);
+    daemon = await startDaemon(config, socketFd === undefined ? {} : { socketFd });
   } catch (err) {
     process.stderr.write(`jitgated: failed to start: ${errorMessage(err)}\n`);
     process.exit(1);

@@ -32,7 +32,7 @@ describe('deploy/deb/build.sh', () => {
     assert.match(stdout, /^Depends: nodejs \(>= 20\)$/m);
   });
 
-  it('lists the app, both binaries, the unit, sysusers/tmpfiles entries and the example config', async () => {
+  it('lists the app, both binaries, the units, sysusers/tmpfiles entries and the example config', async () => {
     const { stdout } = await run('dpkg-deb', ['-c', deb], { maxBuffer: 64 << 20 });
     const paths = new Set(stdout.split('\n').map((line) => line.split(/\s+/).at(5)?.replace(/^\./, '')));
     for (const expected of [
@@ -45,6 +45,7 @@ describe('deploy/deb/build.sh', () => {
       '/usr/lib/jitgate/node_modules/@grpc/grpc-js/package.json',
       '/usr/lib/jitgate/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       '/usr/lib/systemd/system/jitgated.service',
+      '/usr/lib/systemd/system/jitgated.socket',
       '/usr/lib/sysusers.d/jitgate.conf',
       '/usr/lib/tmpfiles.d/jitgate.conf',
       '/etc/jitgated/jitgated.example.yaml',

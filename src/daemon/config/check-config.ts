@@ -13,6 +13,7 @@ import { ProblemList, type ConfigProblem } from './config-problem.js';
 import { checkFiles } from './file-checks.js';
 import { readConfigText } from './load-config.js';
 import { checkNotifiers } from './notifier-settings.js';
+import { resolveSocketGroup } from './socket-group.js';
 import { deepFreeze, resolveFileKeys } from './to-config.js';
 import type { CheckedConfig } from './types.js';
 import { checkHttpNeeds, checkWebPages, resolveWebPages } from './web-settings.js';
@@ -38,10 +39,13 @@ export async function checkConfigText(text: string, options: ParseOptions): Prom
   checkHttpNeeds(sections, notifiers, problems);
   checkWebPages(sections, problems);
   await checkFiles(sections, notifiers, baseDir, problems);
+  const socketGroup = sections.listen?.socket_group;
+  const socketGid = socketGroup === undefined ? undefined : await resolveSocketGroup(socketGroup, problems);
   if (!problems.empty || document.config === undefined) return { problems: problems.items };
   const webPages = resolveWebPages(document.config);
   const config: CheckedConfig = {
     ...document.config,
+    listen: { ...document.config.listen, ...(socketGid !== undefined && { socketGid }) },
     notifiers: notifiers.map(([, entry]) => entry),
     ...(webPages && { webPages }),
   };

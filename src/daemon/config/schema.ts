@@ -77,6 +77,17 @@ const fileMode = z.unknown().transform((value, ctx) => {
   return Number.parseInt(value, 8);
 });
 
+/**
+ * A Unix group for the socket: a name as groupadd accepts it, or a numeric gid (a YAML number or a
+ * string of digits). Resolved to a gid, and checked to exist, by the config phase.
+ */
+const unixGroup = z.unknown().transform((value, ctx) => {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}|\d{1,10})$/.test(value)) return value;
+  ctx.addIssue({ code: 'custom', message: `expected a Unix group name such as "jitgate" or a numeric gid, got ${JSON.stringify(value)}` });
+  return z.NEVER;
+});
+
 export const NAME_RE = /^[a-z0-9][a-z0-9\-_.]*$/;
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9\-_.]*$/;
@@ -84,6 +95,8 @@ export const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9\-_.]*$/;
 export const listenSchema = obj({
   socket: filePath.optional(),
   socket_mode: fileMode.optional(),
+  /** The group the socket (and the traversal of its directory) is given: the runners' group. */
+  socket_group: unixGroup.optional(),
   tcp: obj({
     address: hostPort,
     tls: obj({ cert_file: filePath, key_file: filePath, client_ca_file: filePath.optional() }),

@@ -76,6 +76,7 @@ function mapListen(listen: RawConfig['listen'], at: At): Config['listen'] {
   return {
     socket: at(listen?.socket ?? '/run/jitgated/jitgated.sock'),
     socketMode: listen?.socket_mode ?? 0o660,
+    ...(listen?.socket_group !== undefined && { socketGroup: listen.socket_group }),
     ...(tcp && {
       tcp: {
         address: tcp.address,

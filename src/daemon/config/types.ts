@@ -7,6 +7,11 @@ export interface ListenConfig {
   readonly socket: string;
   /** File mode of the socket, default 0o660. */
   readonly socketMode: number;
+  /**
+   * Unix group (name, or gid as digits) the socket is chowned to and its directory made
+   * traversable by. Absent: the socket keeps the daemon's primary group.
+   */
+  readonly socketGroup?: string;
   readonly tcp?: {
     readonly address: string; // host:port
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
@@ -252,7 +257,14 @@ export interface WebPagesConfig {
  * What `checkConfig` hands the daemon: a Config with no problem left, its notifier entries
  * validated and typed and the web page's settings resolved. Nothing downstream validates again.
  */
-export interface CheckedConfig extends Omit<Config, 'notifiers'> {
+/** `listen` once the config phase has resolved `socketGroup` (which needs the group database). */
+export interface CheckedListenConfig extends ListenConfig {
+  /** The gid of `socketGroup`; present exactly when it is. */
+  readonly socketGid?: number;
+}
+
+export interface CheckedConfig extends Omit<Config, 'notifiers' | 'listen'> {
+  readonly listen: CheckedListenConfig;
   readonly notifiers: readonly NotifierConfig[];
   /** Present when `identity.approvers.web` is configured. */
   readonly webPages?: WebPagesConfig;

@@ -2,7 +2,7 @@ import { unlink } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import type { LimitsConfig, ListenConfig } from '../config/types.js';
+import type { CheckedListenConfig, LimitsConfig } from '../config/types.js';
 import type { ApproverResolver, Gate } from '../gate/types.js';
 import type { AccessServiceHandlers } from '../../generated/jitgate/v1/AccessService.js';
 import type { ApprovalServiceHandlers } from '../../generated/jitgate/v1/ApprovalService.js';
@@ -14,6 +14,7 @@ import { listRequestsHandler } from './handlers/list-requests.js';
 import { releaseHandler } from './handlers/release.js';
 import { requestAccessHandler } from './handlers/request-access.js';
 import { watchRequestsHandler } from './handlers/watch-requests.js';
+import { serveActivatedSocket, type ActivatedSocket } from './activated-socket.js';
 import { ACCESS_SERVICE, APPROVAL_SERVICE, addHealth, reflectionAdder, type HealthStatus } from './health.js';
 import { bindSocket, bindTcp } from './listeners.js';
 import { loadJitgateProto } from './load-proto.js';
@@ -24,7 +25,12 @@ export { ACCESS_SERVICE, APPROVAL_SERVICE } from './health.js';
 export interface GrpcServerOptions {
   gate: Gate;
   approvers: ApproverResolver;
-  listen: ListenConfig;
+  listen: CheckedListenConfig;
+  /**
+   * A listening Unix socket handed over by systemd (socket activation, `LISTEN_FDS`): served
+   * instead of binding `listen.socket`, and never unlinked (the file is systemd's).
+   */
+  socketFd?: number;
   limits: LimitsConfig;
   logger: Logger;
   clock: Clock;
@@ -33,7 +39,11 @@ export interface GrpcServerOptions {
 }
 
 export interface GrpcServerHandle {
-  /** Binds the Unix socket (removing a stale socket file first only if nothing answers on it), chmods it to listen.socketMode, and TCP+TLS if configured (its own server). */
+  /**
+   * Binds the Unix socket (removing a stale socket file first only if nothing answers on it), gives
+   * it listen.socketGid and listen.socketMode, or serves the activated `socketFd` instead; and
+   * TCP+TLS if configured (its own server).
+   */
   start(): Promise<void>;
   /**
    * Adds the gRPC reflection service (for grpcurl and friends); `start` does it unless
@@ -134,6 +144,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
   const tcp = listen.tcp ? createListener(options, services, listen.tcp.access) : undefined;
   const listeners = tcp ? [unix, tcp] : [unix];
   let started = false;
+  let activated: ActivatedSocket | undefined;
   const addReflection = async (): Promise<void> => {
     for (const listener of listeners) await listener.addReflection();
   };
@@ -142,20 +153,28 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     addReflection,
     async start() {
       if (options.deferReflection !== true) await addReflection();
-      await bindSocket(unix.server, listen, () => {
-        started = true;
-      });
+      if (options.socketFd === undefined) {
+        await bindSocket(unix.server, listen, () => {
+          started = true;
+        });
+      } else {
+        activated = await serveActivatedSocket(unix.server, options.socketFd, (err) => {
+          options.logger.error({ err: err.message }, 'accepting a connection on the activated socket failed');
+        });
+        options.logger.info({ fd: options.socketFd }, 'serving the socket passed by systemd (LISTEN_FDS)');
+      }
       if (tcp) await bindTcp(tcp.server, listen);
       if (listen.tcp?.access === true) {
         options.logger.warn({ tcp: listen.tcp.address }, 'listen.tcp.access is on: credentials can be requested over TCP, from off the host');
       }
-      options.logger.info({ socket: listen.socket, tcp: listen.tcp?.address }, 'gRPC listening');
+      options.logger.info({ socket: listen.socket, activated: activated !== undefined, tcp: listen.tcp?.address }, 'gRPC listening');
     },
     setServing: (serving) => {
       for (const listener of listeners) listener.health.setServing(serving);
     },
     async shutdown(deadlineMs) {
       for (const listener of listeners) listener.health.setServing(false);
+      activated?.close();
       await drain(
         listeners.map((l) => l.server),
         clock,
