@@ -72,10 +72,10 @@ describe('npm pack + npm install -g, then the installed binaries', { timeout: 90
     for (const dep of manifest.bundleDependencies) assert.ok((await stat(join(installed, 'node_modules', dep, 'package.json'))).isFile(), dep);
   });
 
-  it('installs compiled JS, the example config and the Vault policy; no TypeScript sources, no dev dependencies', async () => {
+  it('installs compiled JS, the example config, unit, sysusers/tmpfiles entries and the Vault policy; no TypeScript sources, no dev dependencies', async () => {
     const top = await readdir(installed);
     assert.equal(top.includes('src'), false, 'src/ shipped');
-    for (const file of ['dist/src/daemon/main.js', 'dist/src/cli/cli.js', 'dist/src/client/index.d.ts', 'deploy/jitgated.example.yaml', 'deploy/jitgated.service', 'deploy/vault/jitgated-policy.hcl', 'deploy/vault/setup.sh']) {
+    for (const file of ['dist/src/daemon/main.js', 'dist/src/cli/cli.js', 'dist/src/client/index.d.ts', 'deploy/jitgated.example.yaml', 'deploy/jitgated.service', 'deploy/deb/sysusers.conf', 'deploy/deb/tmpfiles.conf', 'deploy/vault/jitgated-policy.hcl', 'deploy/vault/setup.sh']) {
       assert.ok((await stat(join(installed, file))).isFile(), `${file} missing`);
     }
     const modules = await readdir(join(installed, 'node_modules'));
