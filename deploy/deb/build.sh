@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds jitgate_<version>_<arch>.deb from this checkout, with no network: the compiled dist/, the
 # production dependencies already in node_modules/ (better-sqlite3 built for this Node ABI), the
-# systemd units (service and socket), sysusers.d/tmpfiles.d entries and the example config.
+# systemd units (service and socket), sysusers.d/tmpfiles.d entries, the example config and the Vault policy + setup.sh.
 #   deploy/deb/build.sh [OUT_DIR]      (default: dist/deb)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +49,10 @@ install -D -m 0644 deploy/jitgated.socket "$stage/usr/lib/systemd/system/jitgate
 install -D -m 0644 "$here/sysusers.conf" "$stage/usr/lib/sysusers.d/jitgate.conf"
 install -D -m 0644 "$here/tmpfiles.conf" "$stage/usr/lib/tmpfiles.d/jitgate.conf"
 install -D -m 0640 deploy/jitgated.example.yaml "$stage/etc/jitgated/jitgated.example.yaml"
+# The Vault side (least-privilege policy + setup.sh, which finds the policy beside itself): run once
+# by a Vault admin, e.g. /usr/share/jitgate/vault/setup.sh /etc/jitgated.
+install -D -m 0644 deploy/vault/jitgated-policy.hcl "$stage/usr/share/jitgate/vault/jitgated-policy.hcl"
+install -D -m 0755 deploy/vault/setup.sh "$stage/usr/share/jitgate/vault/setup.sh"
 
 size=$(du -sk "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/control" > "$stage/DEBIAN/control"

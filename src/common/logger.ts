@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
 export type { Logger } from 'pino';
 
@@ -41,6 +42,20 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination ?? pino.destination({ fd: 2, sync: false }),
   );
+}
+
+export type LogFormat = 'json' | 'pretty';
+
+/** Where the daemon logs: stderr (journald under systemd), as JSON or as human-readable lines. */
+export function logDestination(format: LogFormat): DestinationStream {
+  const stderr = pino.destination({ fd: 2, sync: false });
+  return format === 'pretty' ? prettyDestination(stderr) : stderr;
+}
+
+/** `auto` is JSON unless stderr is a terminal: journald and log shippers get JSON, a person gets lines. */
+export function resolveLogFormat(format: LogFormat | 'auto', stderrIsTTY: boolean): LogFormat {
+  if (format !== 'auto') return format;
+  return stderrIsTTY ? 'pretty' : 'json';
 }
 
 /** A logger that discards everything, for tests that do not inspect logs. */

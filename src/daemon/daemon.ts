@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigError, errorMessage } from '../common/errors.js';
-import { createLogger, type Logger } from '../common/logger.js';
+import { createLogger, logDestination, resolveLogFormat, type Logger } from '../common/logger.js';
 import { openFileAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
 import type { CheckedConfig } from './config/types.js';
@@ -101,7 +101,7 @@ async function createIdentity(config: CheckedConfig, store: StateStore, clock: C
  */
 export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(config.log.level);
+  const logger = deps.logger ?? createLogger(config.log.level, logDestination(resolveLogFormat(config.log.format, process.stderr.isTTY)));
   const log = logger.child({ component: 'daemon' });
 
   warnDevelopmentModes(config, log);

@@ -48,8 +48,21 @@ function socketFromSystemd(): number | undefined {
   return fd;
 }
 
-async function serve(configPath: string): Promise<void> {
-  const config = await load(configPath);
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+type LogFormatFlag = (typeof LOG_FORMATS)[number];
+
+/** `--log-format` checked here, so that a typo is refused with the flag's name (and never falls back to a default). */
+function logFormatFlag(value: unknown): LogFormatFlag | undefined {
+  if (value === undefined) return undefined;
+  const found = LOG_FORMATS.find((format) => format === value);
+  if (found === undefined) throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(value)})`);
+  return found;
+}
+
+async function serve(configPath: string, logFormat?: LogFormatFlag): Promise<void> {
+  const loaded = await load(configPath);
+  // The flag overrides `log.format` from the file; the config stays frozen.
+  const config = logFormat === undefined ? loaded : Object.freeze({ ...loaded, log: Object.freeze({ ...loaded.log, format: logFormat }) });
   const socketFd = socketFromSystemd();
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
@@ -100,7 +113,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
   const { default: yargs } = await import('yargs');
   await yargs(args)
     .scriptName('jitgated')
-    .usage('$0 --config FILE\n$0 check-config FILE')
+    .usage('$0 --config FILE [--log-format auto|json|pretty]\n$0 check-config FILE')
     .command(
       'check-config <file>',
       'validate a config file and exit',
@@ -113,9 +126,14 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .command(
       '$0',
       'run the daemon',
-      (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'path to the YAML config' }),
+      (y) =>
+        y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'path to the YAML config' }).option('log-format', {
+          type: 'string',
+          coerce: logFormatFlag,
+          describe: 'auto (default: lines on a terminal, JSON otherwise), json or pretty; overrides log.format',
+        }),
       async (argv) => {
-        await serve(argv.config);
+        await serve(argv.config, argv.logFormat);
       },
     )
     .strict()

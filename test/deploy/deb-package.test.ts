@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,7 +32,7 @@ describe('deploy/deb/build.sh', () => {
     assert.match(stdout, /^Depends: nodejs \(>= 20\)$/m);
   });
 
-  it('lists the app, both binaries, the units, sysusers/tmpfiles entries and the example config', async () => {
+  it('lists the app, both binaries, the units, sysusers/tmpfiles entries, the example config and the Vault policy + setup.sh', async () => {
     const { stdout } = await run('dpkg-deb', ['-c', deb], { maxBuffer: 64 << 20 });
     const paths = new Set(stdout.split('\n').map((line) => line.split(/\s+/).at(5)?.replace(/^\./, '')));
     for (const expected of [
@@ -49,6 +49,8 @@ describe('deploy/deb/build.sh', () => {
       '/usr/lib/sysusers.d/jitgate.conf',
       '/usr/lib/tmpfiles.d/jitgate.conf',
       '/etc/jitgated/jitgated.example.yaml',
+      '/usr/share/jitgate/vault/jitgated-policy.hcl',
+      '/usr/share/jitgate/vault/setup.sh',
     ]) {
       assert.ok(paths.has(expected), `${expected} is not in the package`);
     }
@@ -70,6 +72,11 @@ describe('deploy/deb/build.sh', () => {
     const { stdout: status } = await run('dpkg', [`--root=${root}`, '-s', 'jitgate']);
     assert.match(status, /^Status: install ok unpacked$/m);
     assert.ok((await stat(join(root, 'usr/lib/jitgate/dist/src/daemon/main.js'))).isFile());
+    // The Vault files as shipped: the policy byte for byte, setup.sh executable beside it (it reads the policy from its own folder).
+    const shipped = join(root, 'usr/share/jitgate/vault');
+    assert.equal(await readFile(join(shipped, 'jitgated-policy.hcl'), 'utf8'), await readFile(join(top, 'deploy/vault/jitgated-policy.hcl'), 'utf8'));
+    assert.equal((await stat(join(shipped, 'setup.sh'))).mode & 0o777, 0o755);
+    assert.equal(await readFile(join(shipped, 'setup.sh'), 'utf8'), await readFile(join(top, 'deploy/vault/setup.sh'), 'utf8'));
     assert.deepEqual(await readdir(join(root, 'usr/lib/jitgate')).then((names) => names.includes('src')), false);
 
     const env = { PATH: process.env.PATH ?? '' };

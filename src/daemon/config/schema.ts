@@ -289,7 +289,10 @@ export const configSchema = obj({
   http: httpSchema.optional(),
   policies: z.array(policySchema).optional(),
   limits: limitsSchema.optional(),
-  log: obj({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }).optional(),
+  log: obj({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional(),
+    format: z.enum(['auto', 'json', 'pretty']).optional(),
+  }).optional(),
   stop_timeout: timerDuration.optional(),
 });
 

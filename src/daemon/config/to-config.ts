@@ -211,7 +211,7 @@ export function toConfig(raw: RawConfig, baseDir: string): Config {
       maxMetadataBytes: raw.limits?.max_metadata_bytes ?? 8192,
       defaultRpcDeadlineMs: raw.limits?.default_rpc_deadline ?? 30_000,
     },
-    log: { level: raw.log?.level ?? 'info' },
+    log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
     stopTimeoutMs: raw.stop_timeout ?? 10_000,
   };
 }

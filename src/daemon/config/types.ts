@@ -235,7 +235,11 @@ export interface Config {
    */
   readonly http?: { readonly listen: string; readonly publicUrl?: string };
   readonly limits: LimitsConfig;
-  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
+  readonly log: {
+    readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+    /** `auto`: human-readable lines when stderr is a terminal, JSON (for journald) otherwise. */
+    readonly format: 'auto' | 'json' | 'pretty';
+  };
   /** SIGTERM → exit deadline. */
   readonly stopTimeoutMs: number;
 }

@@ -123,7 +123,7 @@ describe('parseConfig', () => {
       maxMetadataBytes: 8192,
       defaultRpcDeadlineMs: 30_000,
     });
-    assert.deepEqual(config.log, { level: 'info' });
+    assert.deepEqual(config.log, { level: 'info', format: 'auto' });
     assert.equal(config.stopTimeoutMs, 10_000);
     assert.deepEqual(config.groups, table({}));
   });
