@@ -30,13 +30,21 @@ const url = text.refine((s) => {
 
 const approverName = z.string().regex(/^[a-zA-Z0-9._-]{1,64}$/, 'must be an approver name (1-64 of a-z A-Z 0-9 . _ -)');
 const email = z.string().regex(/^[^\s@<>,;]+@[^\s@<>,;]+$/, 'must be an email address');
+/**
+ * Who a Slack user is: a local approver name, the person's IdP identity as `sub:<sub>`, or their
+ * verified IdP e-mail. Linked to the IdP identity, the same person approving in Slack and through
+ * the IdP (CLI, web page) counts once toward a quorum.
+ */
+const slackPerson = z.union([approverName, email, z.string().regex(/^sub:[^\s]{1,255}$/, 'sub:<IdP subject>')], {
+  error: 'must be an approver name, an IdP subject as sub:<sub>, or a verified IdP e-mail address',
+});
 
 const slackSchema = obj({
   token_file: text,
   signing_secret_file: text,
   channel: text,
   team_id: z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD'),
-  users: z.record(z.string().regex(/^[UW][A-Z0-9]+$/, 'keys must be Slack user ids such as U0123ABCD'), approverName),
+  users: z.record(z.string().regex(/^[UW][A-Z0-9]+$/, 'keys must be Slack user ids such as U0123ABCD'), slackPerson),
   api_url: url.optional(),
 });
 

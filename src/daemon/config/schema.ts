@@ -168,6 +168,7 @@ export const identitySchema = obj({
     audience: text,
     groups_claim: text.optional(),
     username_claim: text.optional(),
+    actor_claims: z.array(text).optional(),
     jwks_uri: url(['https:'], true).optional(),
     web: obj({
       client_id: text,

@@ -158,6 +158,7 @@ function mapIdentity(identity: RawConfig['identity'], at: At): Config['identity'
         audience: approvers.audience,
         groupsClaim: approvers.groups_claim ?? 'groups',
         ...(approvers.username_claim !== undefined && { usernameClaim: approvers.username_claim }),
+        ...(approvers.actor_claims !== undefined && { actorClaims: approvers.actor_claims }),
         ...(approvers.jwks_uri !== undefined && { jwksUri: approvers.jwks_uri }),
         ...(approvers.web && {
           web: {

@@ -87,6 +87,11 @@ export interface ApproverIdpConfig {
    * cannot edit it) belongs here.
    */
   readonly usernameClaim?: string;
+  /**
+   * `identity.approvers.actor_claims`: claims whose values are the person's CI logins (e.g.
+   * `github_login`). An approver whose login equals the run's actor or commit author cannot approve it.
+   */
+  readonly actorClaims?: readonly string[];
   readonly jwksUri?: string;
   /** Sign-in for the approval web page (OIDC authorization code + PKCE). Config key `identity.approvers.web`. */
   readonly web?: ApproverWebConfig;

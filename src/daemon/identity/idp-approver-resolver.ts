@@ -61,7 +61,7 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
     groupsClaim: config.groupsClaim,
     usernameClaim: config.usernameClaim,
     staticGroups: options.groups ?? {},
-    actorClaims: options.actorClaims ?? [],
+    actorClaims: options.actorClaims ?? config.actorClaims ?? [],
   };
 
   return {

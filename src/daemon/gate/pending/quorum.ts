@@ -3,9 +3,13 @@ import type { ApproverIdentity } from '../../../model/context.js';
 import { approverAllowed } from '../../policy/index.js';
 import { approvalList, type PendingEntry } from './pending-entry.js';
 
-/** Lower-cased subject, name and aliases: the identifiers one person may show up under. */
+/**
+ * Lower-cased subject and name: the verified identifiers one person shows up under (an IdP's `sub`
+ * and verified name, a channel's configured mapping). Never the aliases: those are names people
+ * choose themselves, and one who called themself `bob` must not make bob's own approval not count.
+ */
 export function identityKeys(who: ApproverIdentity): ReadonlySet<string> {
-  return new Set([who.subject, who.name, ...who.aliases].filter((k) => k !== '').map((k) => k.toLowerCase()));
+  return new Set([who.subject, who.name].filter((k) => k !== '').map((k) => k.toLowerCase()));
 }
 
 /** Whether this person has already approved, whichever channel and identifier they used then. */
