@@ -31,14 +31,19 @@ export async function resolve(specifier, context, next) {
 
 /** The example config's absolute paths moved under `dir`, with a placeholder for every file it names. */
 async function exampleConfigUnder(example: string, dir: string): Promise<string> {
-  const text = (await readFile(example, 'utf8')).replaceAll('/etc/jitgated/', `${dir}/etc/`).replaceAll('/var/lib/jitgated/', `${dir}/var/`);
+  // The `jitgate` group exists where the package is installed as a service, not in this throw-away
+  // prefix: `root` stands in for it (check-config checks that the group exists).
+  const text = (await readFile(example, 'utf8'))
+    .replaceAll('/etc/jitgated/', `${dir}/etc/`)
+    .replaceAll('/var/lib/jitgated/', `${dir}/var/`)
+    .replace('socket_group: jitgate', 'socket_group: root');
   await mkdir(join(dir, 'etc/tls'), { recursive: true });
   await mkdir(join(dir, 'var'), { recursive: true });
   const tls = join(dir, 'etc/tls');
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=jitgated', '-days', '1', '-keyout', join(tls, 'server.key'), '-out', join(tls, 'server.crt')]);
   const cert = await readFile(join(tls, 'server.crt'));
   for (const name of ['tls/clients-ca.crt', 'vault-ca.crt']) await writeFile(join(dir, 'etc', name), cert);
-  for (const name of ['vault-role-id', 'vault-secret-id', 'slack-token', 'slack-signing-secret', 'webhook-secret']) {
+  for (const name of ['vault-role-id', 'vault-secret-id', 'slack-token', 'slack-signing-secret', 'webhook-secret', 'smtp-password']) {
     await writeFile(join(dir, 'etc', name), 'placeholder\n', { mode: 0o600 });
   }
   await chmod(join(tls, 'server.key'), 0o600);
