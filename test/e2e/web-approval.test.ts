@@ -4,15 +4,16 @@
  * approves, sees the outcome, and the `jitgate run` that waited on it goes ahead.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { IDP_CLIENT_SECRET, IDP_REDIRECT_URI } from '../daemon/web/web-client.js';
+import { IDP_CLIENT_SECRET } from '../daemon/web/web-client.js';
 import { launchBrowser } from '../support/browser.js';
 import { DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
+import { httpBaseOf, webApproversIdentity } from '../support/web-daemon.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
@@ -36,21 +37,14 @@ describe('end to end: approving on the web page in a browser', () => {
     env = await startVaultWithDatabase();
     idp = await startIdp({ users: [{ sub: 'u-carol', preferredUsername: 'carol', email: 'carol@acme.test', groups: ['sre'] }] });
     dir = await mkdtemp(join(tmpdir(), 'jitgate-web-e2e-'));
-    await writeFile(join(dir, 'client-secret'), `${IDP_CLIENT_SECRET}\n`, { mode: 0o600 });
+    const identity = await webApproversIdentity(idp, dir);
     daemon = await DaemonProcess.start({
       vaultEnv: env,
       policies: POLICIES,
-      identity: `identity:
-  local: { context: true, approvers: false }
-  approvers:
-    issuer: ${idp.issuer}
-    audience: ${idp.clientId}
-    groups_claim: groups
-    web: { client_id: ${idp.clientId}, client_secret_file: ${join(dir, 'client-secret')}, redirect_uri: ${IDP_REDIRECT_URI} }`,
+      identity,
       extraConfig: 'http: { listen: "127.0.0.1:0" }',
     });
-    const [, address] = await daemon.proc.waitFor(/"http":"([^"]+)"/);
-    base = `http://${address ?? ''}`;
+    base = await httpBaseOf(daemon);
     browser = await launchBrowser();
   });
 

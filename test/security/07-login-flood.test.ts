@@ -8,13 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { csrfOf, IDP_CLIENT_SECRET, IDP_REDIRECT_URI, WebClient } from '../daemon/web/web-client.js';
+import { csrfOf, WebClient } from '../daemon/web/web-client.js';
 import { contextFlags, DaemonProcess, startCli, STEP, type Proc } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
+import { httpBaseOf, webApproversIdentity } from '../support/web-daemon.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
 const POLICIES = `
@@ -82,21 +83,14 @@ describe('security 7: a flood of anonymous sign-ins evicts no session and no sig
     env = await startVaultWithDatabase();
     idp = await startIdp({ users: USERS.map((name) => ({ sub: `u-${name}`, preferredUsername: name, email: `${name}@acme.test`, groups: ['sre'] })) });
     dir = await mkdtemp(join(tmpdir(), 'jitgate-sec07-'));
-    await writeFile(join(dir, 'client-secret'), `${IDP_CLIENT_SECRET}\n`, { mode: 0o600 });
+    const identity = await webApproversIdentity(idp, dir);
     daemon = await DaemonProcess.start({
       vaultEnv: env,
       policies: POLICIES,
-      identity: `identity:
-  local: { context: true, approvers: false }
-  approvers:
-    issuer: ${idp.issuer}
-    audience: ${idp.clientId}
-    groups_claim: groups
-    web: { client_id: ${idp.clientId}, client_secret_file: ${join(dir, 'client-secret')}, redirect_uri: ${IDP_REDIRECT_URI} }`,
+      identity,
       extraConfig: 'http: { listen: "127.0.0.1:0" }',
     });
-    const [, address] = await daemon.proc.waitFor(/"http":"([^"]+)"/);
-    base = `http://${address ?? ''}`;
+    base = await httpBaseOf(daemon);
   });
 
   after(async () => {

@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IDP_CLIENT_SECRET, IDP_REDIRECT_URI } from '../daemon/web/web-client.js';
 import { cli, DaemonProcess, eventually, startCli } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
+import { httpBaseOf, webApproversIdentity } from '../support/web-daemon.js';
 import { startSlackApiServer, type SlackApiServer } from '../support/slack-api-server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
@@ -57,26 +57,19 @@ describe('security 11: bidi and zero-width characters are shown escaped in every
     slack = await startSlackApiServer({ token: TOKEN, channel: '#deploys' });
     smtp = await startSmtpSink();
     dir = await mkdtemp(join(tmpdir(), 'jitgate-bidi-'));
-    await writeFile(join(dir, 'client-secret'), `${IDP_CLIENT_SECRET}\n`, { mode: 0o600 });
     await writeFile(join(dir, 'slack-token'), `${TOKEN}\n`, { mode: 0o600 });
     await writeFile(join(dir, 'slack-signing'), 'slack-signing-secret-for-bidi\n', { mode: 0o600 });
+    const identity = await webApproversIdentity(idp, dir, { localApprovers: true });
     daemon = await DaemonProcess.start({
       vaultEnv: env,
       policies: POLICIES,
-      identity: `identity:
-  local: { context: true, approvers: true }
-  approvers:
-    issuer: ${idp.issuer}
-    audience: ${idp.clientId}
-    groups_claim: groups
-    web: { client_id: ${idp.clientId}, client_secret_file: ${join(dir, 'client-secret')}, redirect_uri: ${IDP_REDIRECT_URI} }`,
+      identity,
       extraConfig: `http: { listen: "127.0.0.1:0" }
 notifiers:
   - slack: { token_file: ${join(dir, 'slack-token')}, signing_secret_file: ${join(dir, 'slack-signing')}, channel: "#deploys", team_id: T0ACME, users: { U0BOB: bob }, api_url: "${slack.url}" }
   - email: { smtp: { host: ${smtp.host}, port: ${smtp.port}, tls: none }, from: jitgate@acme.test, to: [sre@acme.test] }`,
     });
-    const [, address] = await daemon.proc.waitFor(/"http":"([^"]+)"/);
-    base = `http://${address ?? ''}`;
+    base = await httpBaseOf(daemon);
   });
 
   after(async () => {
