@@ -66,18 +66,20 @@ export class Intake {
     const decision: Decision = ttl.deny
       ? { kind: 'deny', rule: null, reason: ttl.deny, code: 'TTL_EXCEEDS_MAX' }
       : this.#policy.decide(resource.name, context);
-    // Only a request that waits for approvers keeps its place under the pending limits.
+    const { audit, views } = this.#core;
+    // Only a request that waits for approvers keeps its place under the pending limits; its pending
+    // entry gives it back when it stops pending. Until then, any failure gives it back here.
     if (decision.kind !== 'require') slot.release();
-    let recorded;
+    let recorded: { request: StoredRequest; created: Promise<void> };
     try {
       recorded = await this.#record(input, resource, ttl, context, decision);
+      if (decision.kind === 'require') await audit.awaitAll([recorded.created]);
     } catch (err) {
       slot.release();
       throw err;
     }
     const { request, created } = recorded;
     const trust = context.trust;
-    const { audit, views } = this.#core;
 
     if (decision.kind === 'deny') {
       const denied = audit.issue({ type: 'request.denied', requestId: request.id, trust, reason: decision.reason });
@@ -90,12 +92,6 @@ export class Intake {
       return;
     }
     if (decision.kind === 'require') {
-      try {
-        await audit.awaitAll([created]);
-      } catch (err) {
-        slot.release();
-        throw err;
-      }
       yield* this.#awaitApprovers(request, decision.require, signal, slot);
       return;
     }
