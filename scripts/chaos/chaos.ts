@@ -3,15 +3,17 @@
  * real jitgated (PostgreSQL state) on the Vault-compatible server (with a storage file) and an
  * embedded PostgreSQL, while SIGKILLing the daemon, clients and the Vault server and freezing
  * PostgreSQL at random times. Then it checks that nothing leaked (see checks.ts), prints the table
- * and exits 1 on any violation, naming the seed to replay.
+ * and exits 1 on any violation, naming the seed to replay. `--plant-leak` proves the checks can
+ * fail: before checking, it mints a token and a database login behind the daemon's back and
+ * prints the password to a log (the test expects those rows to fail).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { vaultSettled, finalChecks, formatTable, type Row } from './checks.js';
-import { Cluster } from './cluster.js';
+import { Cluster, DB_ROLE } from './cluster.js';
 import { Prng } from './prng.js';
 import { Workload } from './workload.js';
 
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     clients: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    'plant-leak': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -74,6 +77,19 @@ async function faultLoop(): Promise<void> {
   }
 }
 
+/** A leaked token, lease, login and logged password, as a self-test of the checks. */
+async function plantLeak(c: Cluster, w: Workload): Promise<void> {
+  const created = await c.vaultApi('POST', 'auth/token/create', { policies: ['chaos-db'], ttl: '1h' });
+  const token = (created.body as { auth: { client_token: string } }).auth.client_token;
+  const res = await fetch(`${c.vaultAddress}/v1/database/creds/${DB_ROLE}`, { headers: { 'X-Vault-Token': token } });
+  const creds = ((await res.json()) as { data: { username: string; password: string } }).data;
+  const planted = join(dir, 'steps', 'planted');
+  mkdirSync(planted, { recursive: true, mode: 0o700 });
+  writeFileSync(join(planted, 'secrets.json'), JSON.stringify({ PGUSER: creds.username, PGPASSWORD: creds.password, VAULT_TOKEN: token }), { mode: 0o600 });
+  w.stepDirs.push(planted);
+  appendFileSync(c.logFile('planted'), `planted leak: ${creds.password}\n`);
+}
+
 try {
   await Promise.all([faultLoop(), ...Array.from({ length: clients }, () => clientLoop())]);
   say('workload done; waiting for the daemon to settle');
@@ -87,6 +103,7 @@ try {
   }
   await cluster.stop();
   await vaultSettled(cluster, 30_000);
+  if (values['plant-leak']) await plantLeak(cluster, workload);
   rows = await finalChecks(cluster, workload);
 } catch (err) {
   failure = err;
@@ -103,7 +120,7 @@ process.stdout.write(formatTable(rows));
 const violations = rows.filter((r) => !r.ok);
 if (failure !== null || violations.length > 0) {
   if (failure !== null) process.stdout.write(`\nchaos: the run itself failed: ${failure instanceof Error ? failure.stack ?? failure.message : JSON.stringify(failure)}\n`);
-  process.stdout.write(`\nchaos: FAILED (${violations.length} violations); replay with: npm run chaos -- --minutes ${values.minutes} --seed ${seed}; logs kept in ${dir}\n`);
+  process.stdout.write(`\nchaos: FAILED (${violations.length} violations); replay with: npm run chaos -- --minutes ${values.minutes} --seed ${seed} --clients ${clients}${values['plant-leak'] ? ' --plant-leak' : ''}; logs kept in ${dir}\n`);
   process.exit(1);
 }
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
