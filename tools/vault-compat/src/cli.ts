@@ -4,6 +4,7 @@
  *   --host ADDR       listen address (default 127.0.0.1)
  *   --root-token T    root token (default: random)
  *   --postgres        also start embedded PostgreSQL and configure database/config/dev + role dev
+ *   --storage FILE    keep tokens, leases, policies and database settings in FILE (storage.ts)
  */
 import { parseArgs } from 'node:util';
 import { startVaultServer } from './server.js';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'root-token': { type: 'string' },
     postgres: { type: 'boolean', default: false },
+    storage: { type: 'string' },
   },
   strict: true,
 });
@@ -24,7 +26,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const vault = await startVaultServer({ port, host: values.host, ...(values['root-token'] ? { rootToken: values['root-token'] } : {}) });
+const vault = await startVaultServer({
+  port,
+  host: values.host,
+  ...(values['root-token'] ? { rootToken: values['root-token'] } : {}),
+  ...(values.storage ? { storageFile: values.storage } : {}),
+});
 let stopPostgres: (() => Promise<void>) | null = null;
 
 async function api(method: string, path: string, body: unknown): Promise<void> {
@@ -65,7 +72,7 @@ try {
 
 process.stdout.write(
   [
-    'WARNING! jitgate Vault test server: in-memory, for tests and local development only.',
+    values.storage ? `WARNING! jitgate Vault test server: state in ${values.storage}, for tests and local development only.` : 'WARNING! jitgate Vault test server: in-memory, for tests and local development only.',
     '',
     'You may need to set the following environment variables:',
     '',

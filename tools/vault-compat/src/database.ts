@@ -4,6 +4,7 @@ import { badRequest, errorMessage, noRoute, notFound, unsupportedOperation, Vaul
 import { childKeys, listReply, noContent, ok, type Core, type Engine, type EngineRequest, type Reply } from './engine.js';
 import { randomBase62 } from './ids.js';
 import { bool, durationSeconds, optionalString, stringList } from './input.js';
+import type { StoredRevoker } from './leases.js';
 
 const PLUGIN = 'postgresql-database-plugin';
 
@@ -12,7 +13,15 @@ interface DbConfig {
   readonly connectionUrl: string;
   readonly username: string;
   readonly allowedRoles: readonly string[];
+  /** Kept only so the storage file can reconnect after a restart. */
+  readonly password: string;
   readonly pool: pg.Pool;
+}
+
+/** The engine's settings as the storage file keeps them (no pools). */
+export interface StoredDatabase {
+  readonly configs: { name: string; pluginName: string; connectionUrl: string; username: string; password: string; allowedRoles: string[] }[];
+  readonly roles: { name: string; dbName: string; creationStatements: string[]; revocationStatements: string[]; defaultTtlS: number; maxTtlS: number }[];
 }
 
 interface DbRole {
@@ -21,6 +30,13 @@ interface DbRole {
   readonly revocationStatements: readonly string[];
   readonly defaultTtlS: number;
   readonly maxTtlS: number;
+}
+
+function newPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+  // An idle pooled connection can be killed by the server; that must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Vault splits each statement string on `;` and runs the pieces one by one. */
@@ -121,9 +137,7 @@ export class DatabaseEngine implements Engine {
     const username = optionalString(body.username, 'username') ?? previous?.username ?? '';
     const password = optionalString(body.password, 'password') ?? '';
     const url = render(connectionUrl, { username: encodeURIComponent(username), password: encodeURIComponent(password) });
-    const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
-    // An idle pooled connection can be killed by the server; that must not crash the process.
-    pool.on('error', () => undefined);
+    const pool = newPool(url);
     if (bool(body.verify_connection, 'verify_connection', true)) {
       try {
         await pool.query('SELECT 1');
@@ -138,6 +152,7 @@ export class DatabaseEngine implements Engine {
       connectionUrl,
       username,
       allowedRoles: body.allowed_roles === undefined && previous ? previous.allowedRoles : stringList(body.allowed_roles, 'allowed_roles'),
+      password,
       pool,
     });
     return noContent();
@@ -197,11 +212,31 @@ export class DatabaseEngine implements Engine {
     } finally {
       client.release();
     }
-    const revocation = [...role.revocationStatements];
-    const lease = core.leases.create(`${req.mount}creds/${roleName}`, req.token, ttlS, role.maxTtlS, () =>
-      this.#serialised(role.dbName, () => this.#revokeUser(role.dbName, username, revocation)),
-    );
+    const stored = { engine: 'database', dbName: role.dbName, username, revocation: [...role.revocationStatements] } as const;
+    const lease = core.leases.create(`${req.mount}creds/${roleName}`, req.token, ttlS, role.maxTtlS, this.revokerFor(stored), stored);
     return ok({ username, password }, { lease_id: lease.id, lease_duration: core.leases.ttlS(lease), renewable: true, mount_type: 'database' });
+  }
+
+  /** The clean-up of a lease: drop its role (also rebuilds it from the storage file). */
+  revokerFor(stored: StoredRevoker): () => Promise<void> {
+    return () => this.#serialised(stored.dbName, () => this.#revokeUser(stored.dbName, stored.username, stored.revocation));
+  }
+
+  /** Configs and roles for the storage file. */
+  exportSettings(): StoredDatabase {
+    return {
+      configs: [...this.#configs].map(([name, c]) => ({ name, pluginName: c.pluginName, connectionUrl: c.connectionUrl, username: c.username, password: c.password, allowedRoles: [...c.allowedRoles] })),
+      roles: [...this.#roles].map(([name, r]) => ({ name, dbName: r.dbName, creationStatements: [...r.creationStatements], revocationStatements: [...r.revocationStatements], defaultTtlS: r.defaultTtlS, maxTtlS: r.maxTtlS })),
+    };
+  }
+
+  /** Puts back configs and roles from the storage file; connections open lazily (the database may be down). */
+  restoreSettings(stored: StoredDatabase): void {
+    for (const c of stored.configs) {
+      const url = render(c.connectionUrl, { username: encodeURIComponent(c.username), password: encodeURIComponent(c.password) });
+      this.#configs.set(c.name, { ...c, pool: newPool(url) });
+    }
+    for (const r of stored.roles) this.#roles.set(r.name, r);
   }
 
   #serialised(dbName: string, work: () => Promise<void>): Promise<void> {

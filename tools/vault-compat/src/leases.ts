@@ -17,7 +17,17 @@ export interface Lease {
   lastRenewalWall: number | null;
   /** The engine's clean-up (e.g. drop the database role). */
   readonly revoker: () => Promise<void>;
+  /** What the storage file keeps so the engine can rebuild `revoker` after a restart. */
+  readonly stored?: StoredRevoker;
   revoking: Promise<void> | null;
+}
+
+/** A JSON description of a lease's clean-up, e.g. which database role to drop. */
+export interface StoredRevoker {
+  readonly engine: 'database';
+  readonly dbName: string;
+  readonly username: string;
+  readonly revocation: readonly string[];
 }
 
 /** If a revocation fails, the lease stays and is retried: fail closed, never forget a credential. */
@@ -50,7 +60,7 @@ export class LeaseManager {
     return Math.floor(ttl);
   }
 
-  create(prefix: string, token: TokenEntry | null, ttlS: number, maxTtlS: number, revoker: () => Promise<void>): Lease {
+  create(prefix: string, token: TokenEntry | null, ttlS: number, maxTtlS: number, revoker: () => Promise<void>, stored?: StoredRevoker): Lease {
     const now = this.#clock.monotonic();
     const max = maxTtlS > 0 ? maxTtlS : SYSTEM_MAX_TTL_S;
     let maxExpire = now + max * 1000;
@@ -65,6 +75,7 @@ export class LeaseManager {
       expireMono: Math.min(now + ttlS * 1000, maxExpire),
       lastRenewalWall: null,
       revoker,
+      ...(stored ? { stored } : {}),
       revoking: null,
     };
     this.#leases.set(lease.id, lease);
@@ -79,6 +90,18 @@ export class LeaseManager {
       this.#cancel.delete(lease.id);
       void this.revoke(lease.id).catch(() => undefined);
     }));
+  }
+
+  /** Every lease not yet revoked (the storage file, `LIST sys/leases/lookup/`). */
+  all(): Lease[] {
+    return [...this.#leases.values()];
+  }
+
+  /** Puts back a lease read from the storage file and re-arms its expiry (at once if it is past). */
+  restore(lease: Lease): void {
+    this.#leases.set(lease.id, lease);
+    if (lease.tokenId !== null) this.#tokens.get(lease.tokenId)?.leases.add(lease.id);
+    this.#arm(lease);
   }
 
   get(id: string): Lease | null {

@@ -38,6 +38,11 @@ export class PolicyStore {
     return ['root', ...[...this.#policies.keys()].filter((n) => n !== 'response-wrapping')].sort();
   }
 
+  /** Policies written through the API (not the built-ins), for the storage file. */
+  written(): { name: string; text: string }[] {
+    return [...this.#policies].filter(([n]) => n !== 'default' && n !== 'response-wrapping').map(([name, p]) => ({ name, text: p.text }));
+  }
+
   /** The merged ACL of `names`; unknown policy names grant nothing. */
   acl(names: readonly string[]): Acl {
     const rules = names.flatMap((n) => {

@@ -13,6 +13,8 @@ export interface TestPostgres {
   readonly password: string;
   /** postgres://user:password@127.0.0.1:port/postgres */
   readonly url: string;
+  /** The cluster's data directory (its `postmaster.pid` names the server process). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       user,
       password,
       url: `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/postgres`,
+      dataDir,
       async stop() {
         if (stopped) return;
         stopped = true;

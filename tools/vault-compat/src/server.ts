@@ -6,7 +6,7 @@ import { badRequest, noRoute, notFound, permissionDenied, unsupportedOperation, 
 import type { Capability } from './acl.js';
 import { AppRoleEngine } from './approle.js';
 import { DatabaseEngine } from './database.js';
-import { envelope, listReply, noContent, ok, type Core, type Engine, type Method, type Reply } from './engine.js';
+import { childKeys, envelope, listReply, noContent, ok, type Core, type Engine, type Method, type Reply } from './engine.js';
 import { FaultInjector, type VaultFaults } from './faults.js';
 import { newTokenId, randomBase62 } from './ids.js';
 import { durationSeconds, bool, optionalString, rfc3339, type Body } from './input.js';
@@ -15,6 +15,7 @@ import { KvV1Engine, KvV2Engine } from './kv.js';
 import { LeaseManager } from './leases.js';
 import { attachWithListVerb, LIST_HEADER } from './list-verb.js';
 import { PolicyStore } from './policies.js';
+import { StateFile } from './storage.js';
 import { TokenEngine } from './token-engine.js';
 import { TokenStore, type TokenEntry } from './tokens.js';
 
@@ -29,6 +30,12 @@ export interface VaultServerOptions {
   port?: number;
   /** Default: a random `hvs.` token. */
   rootToken?: string;
+  /**
+   * Keep tokens, leases, policies and database settings in this JSON file (storage.ts), written
+   * before each reply, and load it at start: a restart on the same file forgets no credential.
+   * Default: memory only.
+   */
+  storageFile?: string;
 }
 
 export interface VaultTestServer {
@@ -95,6 +102,13 @@ class VaultCore {
     this.#mount('database/', 'database', new DatabaseEngine(this.#shared()), null);
     this.#mount('auth/approle/', 'approle', new AppRoleEngine(this.#shared()), null);
     this.#mount('auth/jwt/', 'jwt', new JwtAuthEngine(this.#shared()), null);
+  }
+
+  /** The storage file for this core's state (see storage.ts). */
+  storage(file: string): StateFile {
+    const database = this.mounts.get('database/')?.engine;
+    if (!(database instanceof DatabaseEngine)) throw new Error('storage needs the database/ mount');
+    return new StateFile(file, { clock: this.clock, tokens: this.tokens, leases: this.leases, policies: this.policies, database }, this.rootToken.id);
   }
 
   #shared(): Core {
@@ -275,6 +289,10 @@ class VaultCore {
     }
     if (rest === 'mounts' || rest === 'auth') return this.#listMounts(rest === 'auth');
     if ((m = /^(mounts|auth)\/(.+?)\/?$/.exec(rest))) return this.#changeMount(m[1] === 'auth', `${m[1] === 'auth' ? 'auth/' : ''}${m[2] ?? ''}/`, method, body);
+    if ((m = /^leases\/lookup\/(.*)$/.exec(rest)) && method === 'LIST') {
+      // Vault's LIST sys/leases/lookup/:prefix (sudo, checked above): the ids one level below.
+      return listReply(childKeys(this.leases.all().map((l) => l.id), m[1] ?? ''));
+    }
     if (rest === 'leases/lookup') {
       if (method !== 'POST') throw unsupportedOperation();
       const lease = this.leases.get(optionalString(body.lease_id, 'lease_id') ?? '');
@@ -466,7 +484,16 @@ function tokenOf(req: IncomingMessage): string | null {
 export async function startVaultServer(options: VaultServerOptions = {}): Promise<VaultTestServer> {
   const clock = options.clock ?? systemClock;
   const host = options.host ?? '127.0.0.1';
-  const core = new VaultCore(clock, options.rootToken ?? newTokenId());
+  const stored = options.storageFile === undefined ? null : StateFile.rootToken(options.storageFile);
+  if (stored !== null && options.rootToken !== undefined && stored !== options.rootToken) {
+    throw new Error(`storage file ${options.storageFile ?? ''} belongs to another root token`);
+  }
+  const core = new VaultCore(clock, stored ?? options.rootToken ?? newTokenId());
+  const storage = options.storageFile === undefined ? null : core.storage(options.storageFile);
+  storage?.load();
+  // Expiry and background revocations change the state between requests too.
+  const saver = storage ? setInterval(() => { storage.save(); }, 200) : null;
+  saver?.unref();
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://vault.invalid');
@@ -512,7 +539,10 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
         }
       }
       if (path === 'sys/wrapping/wrap' && wrapTtlS === 0) wrapTtlS = 300;
-      send(res, await core.handle(method, path, url.searchParams, body, tokenOf(req), wrapTtlS));
+      const reply = await core.handle(method, path, url.searchParams, body, tokenOf(req), wrapTtlS);
+      // Durable before the caller hears of it: a credential it was told about survives a SIGKILL.
+      storage?.save();
+      send(res, reply);
     } catch (err) {
       if (err instanceof VaultApiError) send(res, { status: err.status, body: { errors: [...err.errors] } });
       else send(res, { status: 500, body: { errors: ['1 error occurred:\n\t* internal error\n\n'] } });
@@ -554,7 +584,9 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
         const stopped = new Promise<void>((resolve) => server.close(() => { resolve(); }));
         for (const s of sockets) s.destroy();
         await stopped;
+        if (saver) clearInterval(saver);
         await core.close();
+        storage?.save();
       })();
       return closing;
     },

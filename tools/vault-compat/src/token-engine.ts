@@ -45,6 +45,12 @@ export class TokenEngine implements Engine {
       return this.#create(req, caller, role);
     }
     switch (path) {
+      case 'accessors':
+      case 'accessors/':
+        // Vault's LIST auth/token/accessors: every live token's accessor; needs sudo.
+        if (req.method !== 'LIST') throw unsupportedOperation();
+        if (!this.#hasSudo(caller, `${req.mount}accessors`)) throw permissionDenied();
+        return listReply(tokens.all().map((t) => t.accessor));
       case 'create':
       case 'create-orphan':
         if (!write) throw unsupportedOperation();

@@ -113,6 +113,27 @@ export class TokenStore {
     }));
   }
 
+  /** Every live token (the storage file, `auth/token/accessors`). */
+  all(): TokenEntry[] {
+    return [...this.#byId.values()].filter((e) => !e.revoked);
+  }
+
+  /**
+   * Puts back a token read from the storage file and re-arms its expiry (at once if it is past).
+   * A token already here (the root token, made anew at start) keeps its entry and takes the
+   * stored children.
+   */
+  restore(entry: TokenEntry): void {
+    const existing = this.#byId.get(entry.id);
+    if (existing) {
+      for (const child of entry.children) existing.children.add(child);
+      return;
+    }
+    this.#byId.set(entry.id, entry);
+    this.#byAccessor.set(entry.accessor, entry);
+    this.#arm(entry);
+  }
+
   /** A live token, or null. A token found past its expiry is revoked on the spot. */
   get(id: string): TokenEntry | null {
     return this.#live(this.#byId.get(id));

@@ -228,6 +228,15 @@ describe('tokens', () => {
     assert.equal(res.text, '');
   });
 
+  it('LIST auth/token/accessors lists live accessors, needs sudo, and drops a revoked one', async () => {
+    const auth = await createToken(root, { policies: [policyRo], ttl: '60s' });
+    const keys = (): Promise<string[]> => call(address, root, 'LIST', 'auth/token/accessors').then((res) => obj(expectStatus(res, 200).data).keys as string[]);
+    assert.ok((await keys()).includes(str(auth.accessor)));
+    expectStatus(await call(address, str(auth.client_token), 'LIST', 'auth/token/accessors'), 403);
+    expectStatus(await call(address, root, 'POST', 'auth/token/revoke-accessor', { accessor: auth.accessor }), 204);
+    assert.equal((await keys()).includes(str(auth.accessor)), false);
+  });
+
   it('num_uses: the token dies after its last use', async () => {
     const auth = await createToken(root, { policies: [policyRo], ttl: '60s', num_uses: 2 });
     assert.equal(auth.num_uses, 2);
@@ -299,6 +308,21 @@ describe('database engine and leases', () => {
     expectStatus(await call(address, root, 'PUT', 'sys/leases/revoke', { lease_id: body.lease_id }), 204);
     assert.equal(await roleExists(pgUrl, str(data.username)), false);
     assert.equal(await canLogin(pgUrl, str(data.username), str(data.password)), false);
+  });
+
+  it('LIST sys/leases/lookup/:prefix lists the lease ids below the prefix until they are revoked', async () => {
+    const token = str((await createToken(root, { policies: [policyRo], ttl: '60s' })).client_token);
+    const lease = await creds(token, 'ro');
+    const suffixOf = lease.leaseId.slice('database/creds/ro/'.length);
+    const listed = async (): Promise<string[]> => {
+      const res = await call(address, root, 'LIST', 'sys/leases/lookup/database/creds/ro/');
+      return res.status === 404 ? [] : (obj(expectStatus(res, 200).data).keys as string[]);
+    };
+    assert.ok((await listed()).includes(suffixOf));
+    // One level up, the role shows as a folder.
+    assert.ok((obj(expectStatus(await call(address, root, 'LIST', 'sys/leases/lookup/database/creds/'), 200).data).keys as string[]).includes('ro/'));
+    expectStatus(await call(address, root, 'PUT', 'sys/leases/revoke', { lease_id: lease.leaseId }), 204);
+    assert.equal((await listed()).includes(suffixOf), false);
   });
 
   it('unknown leases: revoke is 204, lookup is 400 invalid lease', async () => {
