@@ -31,6 +31,10 @@ export interface TestIdp {
   readonly otherClientId: string;
   /** Signs `user` in through the login and consent pages; resolves with the provider-signed ID token. */
   login(user: string, options?: { clientId?: string }): Promise<string>;
+  /** Changes a user's groups at the IdP from now on (what a directory admin does). */
+  setGroups(sub: string, groups: readonly string[]): void;
+  /** Removes a user: the IdP refuses their tokens at userinfo from now on. */
+  removeUser(sub: string): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,7 @@ class CookieJar {
   }
 }
 
-export async function startIdp(options: { users: readonly IdpUser[]; idTokenTtlSeconds?: number }): Promise<TestIdp> {
+export async function startIdp(options: { users: readonly IdpUser[]; idTokenTtlSeconds?: number; accessTokenTtlSeconds?: number }): Promise<TestIdp> {
   const Provider = await loadProvider();
   const users = new Map(options.users.map((u) => [u.sub, u]));
   const extraClaims = [...new Set(options.users.flatMap((u) => Object.keys(u.extra ?? {})))];
@@ -126,7 +130,7 @@ export async function startIdp(options: { users: readonly IdpUser[]; idTokenTtlS
     },
     scopes: ['openid', 'profile', 'email', 'groups'],
     // Every TTL given, so the provider does not print a notice per default it falls back on.
-    ttl: { IdToken: options.idTokenTtlSeconds ?? 3600, AccessToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    ttl: { IdToken: options.idTokenTtlSeconds ?? 3600, AccessToken: options.accessTokenTtlSeconds ?? 600, Interaction: 600, Session: 3600, Grant: 3600 },
     findAccount: (_ctx: unknown, id: string) => {
       const user = users.get(id);
       if (user === undefined) return undefined;
@@ -223,6 +227,14 @@ export async function startIdp(options: { users: readonly IdpUser[]; idTokenTtlS
     clientId,
     otherClientId,
     login,
+    setGroups(sub, groups) {
+      const user = users.get(sub);
+      if (user === undefined) throw new Error(`no IdP user ${sub}`);
+      users.set(sub, { ...user, groups: [...groups] });
+    },
+    removeUser(sub) {
+      users.delete(sub);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

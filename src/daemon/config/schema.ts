@@ -175,6 +175,7 @@ export const identitySchema = obj({
       client_secret_file: text,
       scopes: z.array(text).optional(),
       redirect_uri: url(['https:'], true).optional(),
+      recheck_groups: z.boolean().optional(),
     }).optional(),
   }).optional(),
 });

@@ -165,6 +165,7 @@ function mapIdentity(identity: RawConfig['identity'], at: At): Config['identity'
             clientId: approvers.web.client_id,
             clientSecretFile: at(approvers.web.client_secret_file),
             scopes: approvers.web.scopes ?? ['openid', 'profile', 'email', 'groups'],
+            recheckGroups: approvers.web.recheck_groups ?? true,
             ...(approvers.web.redirect_uri !== undefined && { redirectUri: approvers.web.redirect_uri }),
           },
         }),

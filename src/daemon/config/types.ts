@@ -106,6 +106,13 @@ export interface ApproverWebConfig {
   readonly scopes: readonly string[];
   /** As registered at the IdP; default `<http.public_url>/auth/callback`. Set it when a proxy maps another URL there. */
   readonly redirectUri?: string;
+  /**
+   * Ask the IdP's userinfo endpoint for the approver's groups again at every decision, so a
+   * session never outlives a removal from a group. Default true. Config key
+   * `identity.approvers.web.recheck_groups`; set false only for an IdP that releases no groups at
+   * userinfo (then a session lasts at most as long as its ID token).
+   */
+  readonly recheckGroups: boolean;
 }
 
 export interface IdentityConfig {
@@ -256,6 +263,8 @@ export interface WebPagesConfig {
   readonly clientId: string;
   readonly clientSecretFile: string;
   readonly scopes: readonly string[];
+  /** `identity.approvers.web.recheck_groups`. */
+  readonly recheckGroups: boolean;
   /** `identity.approvers.web.redirect_uri`, or `<http.public_url>/auth/callback`. */
   readonly redirectUri: string;
   /** `http.public_url`: the origin decisions must be posted from. */

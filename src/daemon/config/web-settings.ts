@@ -52,6 +52,7 @@ export function resolveWebPages(config: Config): WebPagesConfig | undefined {
     clientId: web.clientId,
     clientSecretFile: web.clientSecretFile,
     scopes: web.scopes,
+    recheckGroups: web.recheckGroups,
     redirectUri,
     ...(publicUrl !== undefined && { publicUrl }),
   };

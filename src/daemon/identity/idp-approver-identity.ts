@@ -60,9 +60,24 @@ export function approverIdentityFrom(payload: JWTPayload, rules: ApproverIdentit
   const { sub } = payload;
   if (!isName(sub)) throw new IdentityError('approver token claim "sub" is invalid');
   const name = verifiedName(payload, sub, rules);
-  const groups = new Set(readGroups(payload, rules.groupsClaim));
+  return { subject: sub, name, groups: groupsOf(payload, sub, name, rules), aliases: aliasesOf(payload, rules), trust: 'idp' };
+}
+
+/** The IdP's groups in `claims` plus the static groups naming the subject or the name, sorted. */
+function groupsOf(claims: JWTPayload, sub: string, name: string, rules: ApproverIdentityRules): string[] {
+  const groups = new Set(readGroups(claims, rules.groupsClaim));
   for (const [group, members] of Object.entries(rules.staticGroups)) {
     if (members.includes(sub) || members.includes(name)) groups.add(group);
   }
-  return { subject: sub, name, groups: [...groups].sort(), aliases: aliasesOf(payload, rules), trust: 'idp' };
+  return [...groups].sort();
+}
+
+/**
+ * The same approver with the groups the IdP reports now (its userinfo answer), for a decision made
+ * long after sign-in. The answer must be about the same `sub` (OpenID Connect Core 5.3.2). A group
+ * claim the answer leaves out counts as no groups: a re-check that cannot see membership refuses.
+ */
+export function regroupedIdentity(identity: ApproverIdentity, claims: JWTPayload, rules: ApproverIdentityRules): ApproverIdentity {
+  if (claims.sub !== identity.subject) throw new IdentityError('the identity provider answered for another user');
+  return { ...identity, groups: groupsOf(claims, identity.subject, identity.name, rules) };
 }

@@ -4,7 +4,7 @@ import { IdentityError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ApproverIdpConfig, Config } from '../config/types.js';
 import type { ApproverResolver } from '../gate/types.js';
-import { approverIdentityFrom } from './idp-approver-identity.js';
+import { approverIdentityFrom, regroupedIdentity } from './idp-approver-identity.js';
 import { APPROVER_TOKEN_HEADER } from './approver-token-header.js';
 import { APPROVER_TOKEN_ALGORITHMS, createApproverTokenVerifier } from './approver-token-verifier.js';
 import { bearerToken } from './bearer-token.js';
@@ -42,7 +42,13 @@ export { APPROVER_TOKEN_ALGORITHMS, APPROVER_TOKEN_HEADER, bearerToken };
  * and its claims become the approver (idp-approver-identity.ts). There is no `jti` replay check: an
  * approver reuses one sign-in for several commands until it expires.
  */
-export function createIdpApproverResolver(options: IdpApproverResolverOptions): ApproverResolver & { close(): void } {
+export interface IdpApproverResolver extends ApproverResolver {
+  /** `identity` with the groups in `claims` (the IdP's userinfo answer about the same `sub`). */
+  regroup(identity: ApproverIdentity, claims: Record<string, unknown>): ApproverIdentity;
+  close(): void;
+}
+
+export function createIdpApproverResolver(options: IdpApproverResolverOptions): IdpApproverResolver {
   const { config } = options;
   const logger = options.logger.child({ component: 'idp-approvers' });
   const closing = new AbortController();
@@ -76,6 +82,9 @@ export function createIdpApproverResolver(options: IdpApproverResolverOptions): 
       const identity = approverIdentityFrom(payload, rules);
       logger.debug({ subject: identity.subject, name: identity.name }, 'approver verified');
       return identity;
+    },
+    regroup(identity: ApproverIdentity, claims: Record<string, unknown>): ApproverIdentity {
+      return regroupedIdentity(identity, claims, rules);
     },
     close(): void {
       closing.abort();

@@ -15,6 +15,7 @@ import type { HttpServer } from '../http/http-server.js';
 import { createIdpApproverResolver } from '../identity/idp-approver-resolver.js';
 import { LoginRateLimiter, type LoginRateLimitOptions } from './login-rate-limit.js';
 import { LoginSealer } from './login-state.js';
+import { membershipRecheck } from './membership-recheck.js';
 import { OidcClient } from './oidc-client.js';
 import { messagePage } from './page-response.js';
 import { mountRequestRoutes } from './request-routes.js';
@@ -74,6 +75,8 @@ export async function mountApprovalPages(options: ApprovalPagesOptions): Promise
     oidc,
     resolver,
     sessions,
+    recheckGroups: settings.recheckGroups,
+    recheck: membershipRecheck(settings.recheckGroups, oidc, resolver),
     loginLimiter,
     publicUrl: settings.publicUrl,
     ...sessionCookies(sessions, sealer, secure),

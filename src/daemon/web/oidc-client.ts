@@ -16,6 +16,14 @@ export interface OidcClientOptions {
 interface Endpoints {
   readonly authorization: string;
   readonly token: string;
+  /** Absent when the IdP publishes none. */
+  readonly userinfo?: string;
+}
+
+/** What the token endpoint returned: the (still unverified) ID token, and the access token for userinfo. */
+export interface RedeemedCode {
+  readonly idToken: string;
+  readonly accessToken?: string;
 }
 
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -72,7 +80,11 @@ export class OidcClient {
       const url = `${this.#options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
       const doc = (await this.#call(url, {}, 'discovery')) as Record<string, unknown>;
       if (doc.issuer !== this.#options.issuer) throw new UnavailableError('IdP discovery document names another issuer');
-      return { authorization: endpointUrl(doc.authorization_endpoint, 'authorization_endpoint'), token: endpointUrl(doc.token_endpoint, 'token_endpoint') };
+      return {
+        authorization: endpointUrl(doc.authorization_endpoint, 'authorization_endpoint'),
+        token: endpointUrl(doc.token_endpoint, 'token_endpoint'),
+        ...(doc.userinfo_endpoint !== undefined && { userinfo: endpointUrl(doc.userinfo_endpoint, 'userinfo_endpoint') }),
+      };
     })();
     // A failed discovery is retried on the next sign-in rather than cached.
     this.#endpoints.catch(() => {
@@ -95,8 +107,8 @@ export class OidcClient {
     return url.toString();
   }
 
-  /** Redeems an authorization code; resolves with the (still unverified) ID token. */
-  async redeem(code: string, verifier: string): Promise<string> {
+  /** Redeems an authorization code; resolves with the (still unverified) ID token and the access token. */
+  async redeem(code: string, verifier: string): Promise<RedeemedCode> {
     const { token } = await this.#discover();
     const body = (await this.#call(
       token,
@@ -115,6 +127,40 @@ export class OidcClient {
       'token endpoint',
     )) as Record<string, unknown>;
     if (typeof body.id_token !== 'string') throw new IdentityError('IdP token endpoint returned no ID token');
-    return body.id_token;
+    const accessToken = typeof body.access_token === 'string' && body.access_token !== '' ? body.access_token : undefined;
+    return { idToken: body.id_token, ...(accessToken !== undefined && { accessToken }) };
+  }
+
+  /** Whether the IdP publishes a userinfo endpoint (after discovery). */
+  async hasUserinfo(): Promise<boolean> {
+    return (await this.#discover()).userinfo !== undefined;
+  }
+
+  /**
+   * The approver's current claims from the IdP's userinfo endpoint, asked with the access token of
+   * their sign-in. A refused token (expired, revoked, the user disabled) is an IdentityError: the
+   * approver must sign in again. The caller checks `sub` against the session's.
+   */
+  async userinfo(accessToken: string): Promise<Record<string, unknown>> {
+    const { userinfo } = await this.#discover();
+    if (userinfo === undefined) throw new UnavailableError('IdP publishes no userinfo endpoint');
+    const res = await boundedFetch(userinfo, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      fetch: this.#options.fetch,
+      maxBytes: MAX_RESPONSE_BYTES,
+      what: 'IdP userinfo',
+      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+    });
+    if (res.status === 401 || res.status === 403) throw new IdentityError('the identity provider no longer accepts this sign-in');
+    if (!res.ok) throw new UnavailableError(`IdP userinfo answered HTTP ${String(res.status)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch (cause) {
+      // A signed (JWT) userinfo response is not asked for; anything but JSON is the IdP's fault.
+      throw new UnavailableError('IdP userinfo answered without JSON', { cause });
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UnavailableError('IdP userinfo answered no claims object');
+    return body as Record<string, unknown>;
   }
 }

@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.
 import { forbidden, messagePage, page, redirect } from './page-response.js';
 import { renderRequestPage } from './request-page.js';
 import { constantTimeEqual, expectedOrigin, isSameOrigin } from './same-origin.js';
+import type { Session } from './session-store.js';
 import { LOGIN_PATH, REQUEST_PATH_RE, type WebContext } from './web-context.js';
 
 const MAX_TEXT = 500;
@@ -43,6 +44,26 @@ function formText(form: URLSearchParams, action: 'approve' | 'deny'): string {
   return (form.get(action === 'approve' ? 'comment' : 'reason') ?? '').replace(/[\r\n\t]+/g, ' ').trim();
 }
 
+/**
+ * The approver as the IdP knows them now (membership-recheck.ts). A sign-in the IdP no longer
+ * accepts ends the session and starts a new sign-in that returns to the request; an IdP that
+ * cannot be asked refuses the decision. Either way nothing is decided with stale groups.
+ */
+async function currentIdentity(ctx: WebContext, session: Session, id: string): Promise<{ identity: ApproverIdentity } | { page: HttpResponse }> {
+  try {
+    return { identity: await ctx.recheck(session) };
+  } catch (err) {
+    if (err instanceof IdentityError) {
+      ctx.logger.info({ requestId: id, subject: session.identity.subject, err: errorMessage(err) }, 'web session ended at the IdP; signing in again');
+      ctx.sessions.delete(session.id);
+      return { page: redirect(`${LOGIN_PATH}?${new URLSearchParams({ return: `/requests/${id}` }).toString()}`) };
+    }
+    ctx.logger.error({ requestId: id, err: errorMessage(err) }, 'group membership re-check failed');
+    session.flash = { kind: 'error', text: 'Your group membership could not be re-checked at the identity provider; nothing was changed. Try again shortly.' };
+    return { page: redirect(`/requests/${id}`) };
+  }
+}
+
 /** `POST /requests/:id/approve|deny`: only from our own origin, signed in, with the session's CSRF token. */
 async function decide(ctx: WebContext, request: HttpRequest, id: string, action: 'approve' | 'deny'): Promise<HttpResponse> {
   const { gate, logger } = ctx;
@@ -69,8 +90,10 @@ async function decide(ctx: WebContext, request: HttpRequest, id: string, action:
     session.flash = { kind: 'error', text: 'A denial needs a reason.' };
     return redirect(back);
   }
+  const current = await currentIdentity(ctx, session, id);
+  if ('page' in current) return current.page;
   try {
-    const view = action === 'approve' ? await gate.approve(id, identity, text === '' ? undefined : text) : await gate.deny(id, identity, text);
+    const view = action === 'approve' ? await gate.approve(id, current.identity, text === '' ? undefined : text) : await gate.deny(id, current.identity, text);
     session.flash = { kind: 'info', text: action === 'approve' ? `Approved: the request is now ${view.status}.` : 'Denied.' };
   } catch (err) {
     const shown = userFacing(err);

@@ -11,7 +11,10 @@ export interface Session {
   readonly id: string;
   /** Per-session anti-CSRF token, echoed by every form. */
   readonly csrf: string;
-  readonly identity: ApproverIdentity;
+  /** As verified at sign-in; its groups are replaced by each re-check at decision time. */
+  identity: ApproverIdentity;
+  /** The sign-in's access token, for the IdP's userinfo endpoint. Only in memory, never logged. */
+  readonly accessToken?: string;
   /** One message for the next page view (the outcome of a POST). */
   flash?: Flash;
   /** Monotonic ms. */
@@ -68,10 +71,22 @@ export class SessionStore {
     return session;
   }
 
-  /** A fresh session (new id: no fixation) for a verified approver; the browser's previous one is dropped. */
-  signIn(previous: Session | undefined, identity: ApproverIdentity): Session {
+  /**
+   * A fresh session (new id: no fixation) for a verified approver; the browser's previous one is
+   * dropped. It ends after the store's lifetime or when the ID token expires (`idTokenExpMs`,
+   * wall-clock ms), whichever comes first: a session never outlives the sign-in it stands for.
+   */
+  signIn(previous: Session | undefined, identity: ApproverIdentity, signedIn: { readonly accessToken?: string; readonly idTokenExpMs?: number } = {}): Session {
     if (previous !== undefined) this.#sessions.delete(previous.id);
-    return this.#add({ id: randomToken(), csrf: randomToken(), identity, expiresAt: this.#clock.monotonic() + this.#ttlMs });
+    const now = this.#clock.monotonic();
+    const tokenLeft = signedIn.idTokenExpMs === undefined ? Infinity : signedIn.idTokenExpMs - this.#clock.now();
+    return this.#add({
+      id: randomToken(),
+      csrf: randomToken(),
+      identity,
+      ...(signedIn.accessToken !== undefined && { accessToken: signedIn.accessToken }),
+      expiresAt: now + Math.min(this.#ttlMs, tokenLeft),
+    });
   }
 
   delete(id: string): void {

@@ -34,15 +34,32 @@ async function startLogin(ctx: WebContext, request: HttpRequest): Promise<HttpRe
   return redirect(location, { 'set-cookie': ctx.loginCookie(login) });
 }
 
+interface VerifiedSignIn {
+  readonly identity: ApproverIdentity;
+  readonly accessToken?: string;
+  /** The ID token's `exp`, wall-clock ms. */
+  readonly idTokenExpMs?: number;
+}
+
+/** With re-checks on, a sign-in the daemon could not re-check later is refused now rather than trusted for an hour. */
+async function refuseUncheckable(ctx: WebContext, accessToken: string | undefined): Promise<void> {
+  if (!ctx.recheckGroups) return;
+  if (accessToken === undefined || !(await ctx.oidc.hasUserinfo())) {
+    ctx.logger.error('the IdP gave no access token or publishes no userinfo endpoint: set identity.approvers.web.recheck_groups: false for it');
+    throw new IdentityError('the identity provider does not allow group membership to be re-checked (see identity.approvers.web.recheck_groups)');
+  }
+}
+
 /** Redeems the code and verifies the ID token as every approver token is verified; else the page to show. */
-async function verifiedIdentity(ctx: WebContext, code: string, login: PendingLogin): Promise<{ identity: ApproverIdentity } | { refused: HttpResponse }> {
+async function verifiedIdentity(ctx: WebContext, code: string, login: PendingLogin): Promise<VerifiedSignIn | { refused: HttpResponse }> {
   try {
-    const idToken = await ctx.oidc.redeem(code, login.verifier);
+    const { idToken, accessToken } = await ctx.oidc.redeem(code, login.verifier);
     const identity = await ctx.resolver.resolve({ authorization: `Bearer ${idToken}` });
     // Verified above, so decoding is safe; the nonce ties the token to this very sign-in.
-    const { nonce } = decodeJwt(idToken);
+    const { nonce, exp } = decodeJwt(idToken);
     if (typeof nonce !== 'string' || !constantTimeEqual(nonce, login.nonce)) throw new IdentityError('ID token nonce mismatch');
-    return { identity };
+    await refuseUncheckable(ctx, accessToken);
+    return { identity, ...(accessToken !== undefined && { accessToken }), ...(typeof exp === 'number' && { idTokenExpMs: exp * 1000 }) };
   } catch (err) {
     ctx.logger.warn({ err: errorMessage(err) }, 'web sign-in refused');
     const shown = err instanceof IdentityError ? err.message : 'the identity provider could not be reached';
@@ -66,16 +83,16 @@ async function completeLogin(ctx: WebContext, request: HttpRequest): Promise<Htt
   if (code === undefined || code === null || code === '') return messagePage(400, 'Sign-in failed', 'The identity provider sent no code.', done);
   const verified = await verifiedIdentity(ctx, code, login);
   if ('refused' in verified) return { ...verified.refused, headers: { ...verified.refused.headers, ...done } };
-  const { identity } = verified;
+  const { identity, ...signedIn } = verified;
   try {
     await audit.append({ type: 'approver.signed_in', channel: 'web', subject: identity.subject, name: identity.name, groups: identity.groups });
   } catch (err) {
     logger.error({ err: errorMessage(err) }, 'audit of a web sign-in failed');
     return messagePage(503, 'Sign-in unavailable', 'The audit log cannot be written; nothing can be approved right now.', done);
   }
-  const signedIn = ctx.sessions.signIn(ctx.sessionOf(request), identity);
+  const session = ctx.sessions.signIn(ctx.sessionOf(request), identity, signedIn);
   logger.info({ subject: identity.subject, name: identity.name }, 'approver signed in on the web page');
-  return redirect(login.returnTo, { 'set-cookie': [ctx.cookie(signedIn), ctx.clearLoginCookie] });
+  return redirect(login.returnTo, { 'set-cookie': [ctx.cookie(session), ctx.clearLoginCookie] });
 }
 
 /** Sign-in: the OIDC authorization-code flow with PKCE against the approvers' IdP. */

@@ -5,6 +5,7 @@ import type { ApproverResolver, Gate } from '../gate/types.js';
 import type { HttpRequest } from '../http/http-server.js';
 import type { LoginRateLimiter } from './login-rate-limit.js';
 import type { LoginSealer, PendingLogin } from './login-state.js';
+import type { MembershipRecheck } from './membership-recheck.js';
 import type { OidcClient } from './oidc-client.js';
 import { readCookie } from './same-origin.js';
 import type { Session, SessionStore } from './session-store.js';
@@ -25,6 +26,10 @@ export interface WebContext {
   readonly oidc: OidcClient;
   readonly resolver: Pick<ApproverResolver, 'resolve'>;
   readonly sessions: SessionStore;
+  /** `identity.approvers.web.recheck_groups`: sign-in refuses an IdP whose groups cannot be re-checked. */
+  readonly recheckGroups: boolean;
+  /** The approver as the IdP knows them at decision time. */
+  readonly recheck: MembershipRecheck;
   /** Sign-ins started per client address. */
   readonly loginLimiter: LoginRateLimiter;
   /** `http.public_url`: the origin decisions must come from. */

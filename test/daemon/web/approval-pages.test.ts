@@ -49,6 +49,7 @@ describe('approval web page', () => {
         clientId: idp.clientId,
         clientSecretFile: join(dir, 'client-secret'),
         scopes: ['openid', 'profile', 'email', 'groups'],
+        recheckGroups: true,
         redirectUri: IDP_REDIRECT_URI,
       },
       groups: {},

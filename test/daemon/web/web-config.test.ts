@@ -28,7 +28,17 @@ describe('config: identity.approvers.web', () => {
       clientId: 'jitgate',
       clientSecretFile: '/etc/jitgated/secrets/web',
       scopes: ['openid', 'profile', 'email', 'groups'],
+      recheckGroups: true,
     });
+  });
+
+  it('turns the group re-check at decision time off only when told to', () => {
+    const config = parseConfig(withApprovers('    web: { client_id: jitgate, client_secret_file: s, recheck_groups: false }\n'), { source: 'c.yaml', baseDir: '/' });
+    assert.equal(config.identity.approvers?.web?.recheckGroups, false);
+    assert.throws(
+      () => parseConfig(withApprovers('    web: { client_id: jitgate, client_secret_file: s, recheck_groups: "no" }\n'), { source: 'c.yaml', baseDir: '/' }),
+      (err: unknown) => err instanceof ConfigError && /identity\.approvers\.web\.recheck_groups/.test(err.message),
+    );
   });
 
   it('refuses unknown keys and a plain-http redirect URI, naming the key', () => {
