@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   EXPIRED: 'the request expired without a decision',
   ALREADY_DECIDED: 'the request is already in a final state',
   CANCELLED: 'the requester cancelled the request',
+  BREAK_GLASS_NOT_ALLOWED: 'the rule allows no break-glass, or the approver is not in its break-glass groups',
+  NOT_BREAK_GLASS: 'the request was not granted by break-glass, so there is nothing to review',
+  ALREADY_REVIEWED: 'the break-glass grant was already reviewed',
+  SELF_REVIEW: 'whoever broke the glass cannot review it',
   // Grants
   RELEASE_TOKEN_MISMATCH: 'the release token does not match the grant',
   REQUEST_NOT_FOUND: 'no such request',

@@ -16,6 +16,29 @@ export interface ApprovalView {
   readonly at: number;
 }
 
+/** An after-the-fact review of a break-glass grant, by someone other than the breaker. */
+export interface BreakGlassReview {
+  readonly subject: string;
+  readonly name: string;
+  readonly trust: ApproverIdentity['trust'];
+  readonly verdict: 'ok' | 'concern';
+  readonly note?: string;
+  /** Wall-clock epoch ms. */
+  readonly at: number;
+}
+
+/** A request granted without quorum by an on-call approver: loud, accountable, and reviewed later. */
+export interface BreakGlassView {
+  readonly subject: string;
+  readonly name: string;
+  readonly trust: ApproverIdentity['trust'];
+  readonly reason: string;
+  /** Wall-clock epoch ms. */
+  readonly at: number;
+  /** Absent until someone else reviews it: until then it is listed by `jitgate list --needs-review`. */
+  readonly review?: BreakGlassReview;
+}
+
 /** What approvers (and the requester's progress display) see of a request. Never holds credentials. */
 export interface RequestView {
   readonly id: string;
@@ -37,6 +60,8 @@ export interface RequestView {
   /** Wall-clock epoch ms at which a pending request expires; 0 when not pending. */
   readonly expiresAt: number;
   readonly grantId?: string;
+  /** Present when the request was granted by break-glass. */
+  readonly breakGlass?: BreakGlassView;
 }
 
 /** Credentials as handed to the step: env var name → value. Secret; never logged. */

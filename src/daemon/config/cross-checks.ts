@@ -249,6 +249,9 @@ function checkPolicies(sections: ConfigSections, doc: unknown, fail: Report): vo
     checkMatch(policy, i, sections.resourceNames, doc, fail);
     checkIssuerPin(policy, i, issuers, doc, fail);
     checkRequire(policy, i, fail);
+    if (policy.break_glass !== undefined && policy.require === undefined) {
+      fail([...at, 'break_glass'], 'only applies to a rule with "require": break-glass stands in for its approvals');
+    }
     const grants = policy.require !== undefined || policy.decision === 'auto-approve';
     const pinned = policy.match?.repository !== undefined || policy.match?.repository_id !== undefined;
     if (grants && !pinned && couldMatchProduction(policy.match)) {

@@ -261,6 +261,11 @@ export const policySchema = obj({
     expires_after: timerDuration.optional(),
     escalate: z.array(obj({ after: timerDuration, to: z.array(principal).min(1, 'must list at least one principal') })).optional(),
   }).optional(),
+  break_glass: obj({
+    groups: z.array(text).min(1, 'must list at least one group'),
+    max_ttl: timerDuration.optional(),
+    allow_self: z.boolean().optional(),
+  }).optional(),
 });
 
 const limitsSchema = obj({

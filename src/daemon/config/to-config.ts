@@ -49,6 +49,13 @@ function mapPolicy(policy: RawPolicy): PolicyRule {
         everyGroup: spec.every_group ?? false,
         expiresAfterMs: spec.expires_after ?? 15 * 60_000,
         escalate: (spec.escalate ?? []).map((step) => ({ afterMs: step.after, to: step.to })),
+        ...(policy.break_glass && {
+          breakGlass: {
+            groups: policy.break_glass.groups,
+            maxTtlMs: policy.break_glass.max_ttl ?? 15 * 60_000,
+            allowSelf: policy.break_glass.allow_self ?? false,
+          },
+        }),
       },
     };
   }

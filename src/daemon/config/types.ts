@@ -170,6 +170,17 @@ export interface RequireSpec {
   readonly everyGroup: boolean;
   readonly expiresAfterMs: number;
   readonly escalate: readonly { readonly afterMs: number; readonly to: readonly string[] }[];
+  /** `policies[].break_glass`: who may grant without quorum, and for how long at most. */
+  readonly breakGlass?: BreakGlassSpec;
+}
+
+export interface BreakGlassSpec {
+  /** Group names (no `group:` prefix) whose members may break the glass. */
+  readonly groups: readonly string[];
+  /** The grant's TTL is cut to this. Default 15 min. */
+  readonly maxTtlMs: number;
+  /** Whether the run's own actor may break the glass on it. Default false. */
+  readonly allowSelf: boolean;
 }
 
 export type PolicyRule =

@@ -62,6 +62,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX token_ids_by_expiry ON token_ids (expires_at);
   `,
+  // 2: break-glass grants and their after-the-fact review (one record per request).
+  `
+  CREATE TABLE break_glass (
+    seq        BIGSERIAL NOT NULL,
+    request_id TEXT PRIMARY KEY REFERENCES requests (id) ON DELETE CASCADE,
+    record     JSONB NOT NULL,
+    reviewed   BOOLEAN NOT NULL DEFAULT false
+  );
+  CREATE INDEX break_glass_unreviewed ON break_glass (reviewed, seq);
+  `,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */

@@ -9,14 +9,17 @@ import {
   errorMessage,
 } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { RequestStatus } from '../../model/request.js';
+import type { BreakGlassView, RequestStatus } from '../../model/request.js';
 import { migratePostgres } from './postgres-schema.js';
+import { SQL, type StatementName as Name } from './postgres-statements.js';
 import {
   type ApprovalRow,
+  type BreakGlassRow,
   type GrantRow,
   type RequestRow,
   checkInteger,
   decodeApproval,
+  decodeBreakGlass,
   decodeGrant,
   decodeRequest,
 } from './row-codec.js';
@@ -39,56 +42,7 @@ export interface PostgresStoreOptions {
 const PURGE_INTERVAL_MS = 60_000;
 const PURGE_BATCH = 500;
 
-/**
- * Every statement, named so that each pooled connection prepares it once and reuses the plan.
- * The compare-and-set needs no row lock: under READ COMMITTED a second UPDATE of the same row waits
- * for the first to commit, then re-checks its WHERE against the new row and changes nothing.
- */
-const SQL = {
-  insertRequest: `
-    INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
-                          require, created_at, expires_at, updated_at)
-    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
-  transitionRequest: `
-    UPDATE requests SET status = $2, status_reason = coalesce($3, status_reason), updated_at = $4
-     WHERE id = $1 AND status = ANY($5::text[])`,
-  getRequest: 'SELECT * FROM requests WHERE id = $1',
-  // LIMIT NULL means no limit.
-  listRequests: 'SELECT * FROM requests ORDER BY created_at DESC, seq DESC LIMIT $1',
-  listRequestsByStatus: `
-    SELECT * FROM requests WHERE status = ANY($1::text[]) ORDER BY created_at DESC, seq DESC LIMIT $2`,
-  countRequests: 'SELECT count(*) AS n FROM requests WHERE status = ANY($1::text[])',
-  addApproval: `
-    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
-    ON CONFLICT (request_id, subject) DO UPDATE
-        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
-        WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`,
-  listApprovals: 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq',
-  insertGrant: `
-    INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`,
-  updateGrant: `
-    UPDATE grants
-       SET accessor = CASE WHEN $2::boolean THEN $3 ELSE accessor END,
-           lease_ids = coalesce($4::jsonb, lease_ids),
-           status = coalesce($5, status),
-           expires_at = coalesce($6::bigint, expires_at),
-           updated_at = $7
-     WHERE id = $1`,
-  getGrant: 'SELECT * FROM grants WHERE id = $1',
-  listGrants: 'SELECT * FROM grants WHERE status = ANY($1::text[]) ORDER BY created_at, seq',
-  rememberTokenId: `
-    INSERT INTO token_ids (issuer, jti, expires_at) VALUES ($1, $2, $3)
-    ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at
-     WHERE token_ids.expires_at <= $4`,
-  purgeTokenIds: `
-    DELETE FROM token_ids WHERE ctid IN
-      (SELECT ctid FROM token_ids WHERE expires_at <= $1 LIMIT $2)`,
-} as const;
 
-type Name = keyof typeof SQL;
 
 /** The URL with its password masked, for messages. */
 function describeUrl(url: string): string {
@@ -238,6 +192,30 @@ export class PostgresStateStore implements StateStore {
     return this.#run('list approvals', async () => {
       const { rows } = await this.#query<ApprovalRow>('listApprovals', [requestId]);
       return rows.map(decodeApproval);
+    });
+  }
+
+  recordBreakGlass(requestId: string, record: BreakGlassView): Promise<void> {
+    return this.#run('record break-glass', async () => {
+      await this.#query('insertBreakGlass', [requestId, JSON.stringify(record)]);
+    });
+  }
+
+  reviewBreakGlass(requestId: string, record: BreakGlassView): Promise<boolean> {
+    return this.#run('review break-glass', async () => (await this.#query('reviewBreakGlass', [requestId, JSON.stringify(record)])).rowCount === 1);
+  }
+
+  getBreakGlass(requestId: string): Promise<BreakGlassView | undefined> {
+    return this.#run('get break-glass', async () => {
+      const row = (await this.#query<BreakGlassRow>('getBreakGlass', [requestId])).rows[0];
+      return row === undefined ? undefined : decodeBreakGlass(row);
+    });
+  }
+
+  listBreakGlass(filter: { readonly unreviewed: boolean }): Promise<Map<string, BreakGlassView>> {
+    return this.#run('list break-glass', async () => {
+      const { rows } = await this.#query<BreakGlassRow>('listBreakGlass', [!filter.unreviewed]);
+      return new Map(rows.map((row) => [row.request_id, decodeBreakGlass(row)]));
     });
   }
 

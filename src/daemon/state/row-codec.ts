@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../model/context.js';
 import { InvalidArgumentError, UnavailableError } from '../../common/errors.js';
 import type { RequireSpec } from '../config/types.js';
-import type { RequestStatus } from '../../model/request.js';
+import type { BreakGlassReview, BreakGlassView, RequestStatus } from '../../model/request.js';
 import type { GrantStatus, StoredApproval, StoredGrant, StoredRequest } from './store.js';
 
 /**
@@ -146,4 +146,49 @@ export function checkInteger(field: string, value: number): number {
     throw new InvalidArgumentError(field, 'must be an integer number of milliseconds');
   }
   return value;
+}
+
+export interface BreakGlassRow {
+  readonly request_id: string;
+  readonly record: unknown;
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '') throw corrupt(what);
+  return value;
+}
+
+function optionalText(value: unknown, what: string): string | undefined {
+  return value === undefined ? undefined : text(value, what);
+}
+
+function reviewOf(value: unknown): BreakGlassReview | undefined {
+  if (value === undefined) return undefined;
+  const r = object(value, 'break-glass review') as Record<string, unknown>;
+  if (!APPROVER_TRUST.has(String(r.trust))) throw corrupt('break-glass review trust');
+  if (r.verdict !== 'ok' && r.verdict !== 'concern') throw corrupt('break-glass review verdict');
+  const note = optionalText(r.note, 'break-glass review note');
+  return {
+    subject: text(r.subject, 'break-glass reviewer'),
+    name: text(r.name, 'break-glass reviewer name'),
+    trust: r.trust as BreakGlassReview['trust'],
+    verdict: r.verdict,
+    ...(note !== undefined && { note }),
+    at: int(typeof r.at === 'number' ? r.at : Number.NaN, 'break-glass review at'),
+  };
+}
+
+/** A stored break-glass record (JSON), checked field by field: it names who granted without quorum. */
+export function decodeBreakGlass(row: BreakGlassRow): BreakGlassView {
+  const r = object(row.record, `break-glass record of ${row.request_id}`) as Record<string, unknown>;
+  if (!APPROVER_TRUST.has(String(r.trust))) throw corrupt('break-glass trust');
+  const review = reviewOf(r.review);
+  return {
+    subject: text(r.subject, 'break-glass subject'),
+    name: text(r.name, 'break-glass name'),
+    trust: r.trust as BreakGlassView['trust'],
+    reason: text(r.reason, 'break-glass reason'),
+    at: int(typeof r.at === 'number' ? r.at : Number.NaN, 'break-glass at'),
+    ...(review !== undefined && { review }),
+  };
 }

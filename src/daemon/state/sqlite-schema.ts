@@ -60,6 +60,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX token_ids_by_expiry ON token_ids (expires_at);
   `,
+  // 2: break-glass grants and their after-the-fact review (one record per request, JSON).
+  `
+  CREATE TABLE break_glass (
+    request_id TEXT PRIMARY KEY NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    record     TEXT NOT NULL CHECK (json_valid(record)),
+    reviewed   INTEGER NOT NULL DEFAULT 0 CHECK (reviewed IN (0, 1))
+  );
+  CREATE INDEX break_glass_unreviewed ON break_glass (reviewed);
+  `,
 ];
 
 /**

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ApprovalRow, GrantRow, RequestRow } from './row-codec.js';
+import type { ApprovalRow, BreakGlassRow, GrantRow, RequestRow } from './row-codec.js';
 
 /** Named parameters of a statement. */
 export type Bind = Record<string, string | number | null>;
@@ -13,6 +13,10 @@ export interface Statements {
   countRequests: Database.Statement<[string], number>;
   addApproval: Database.Statement<[Bind]>;
   listApprovals: Database.Statement<[string], ApprovalRow>;
+  insertBreakGlass: Database.Statement<[Bind]>;
+  reviewBreakGlass: Database.Statement<[Bind]>;
+  getBreakGlass: Database.Statement<[string], BreakGlassRow>;
+  listBreakGlass: Database.Statement<[Bind], BreakGlassRow>;
   insertGrant: Database.Statement<[Bind]>;
   updateGrant: Database.Statement<[Bind]>;
   getGrant: Database.Statement<[string], GrantRow>;
@@ -49,6 +53,12 @@ return {
         SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
         WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`),
     listApprovals: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE request_id = ? ORDER BY at, rowid'),
+    insertBreakGlass: db.prepare<[Bind]>('INSERT INTO break_glass (request_id, record, reviewed) VALUES (@requestId, @record, 0)'),
+    reviewBreakGlass: db.prepare<[Bind]>('UPDATE break_glass SET record = @record, reviewed = 1 WHERE request_id = @requestId AND reviewed = 0'),
+    getBreakGlass: db.prepare<[string], BreakGlassRow>('SELECT request_id, record FROM break_glass WHERE request_id = ?'),
+    listBreakGlass: db.prepare<[Bind], BreakGlassRow>(
+      'SELECT request_id, record FROM break_glass WHERE reviewed = 0 OR @all = 1 ORDER BY rowid',
+    ),
     insertGrant: db.prepare<[Bind]>(`
       INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
       VALUES (@id, @requestId, @resource, @accessor, @leaseIds, @status, @createdAt, @expiresAt, @updatedAt)`),

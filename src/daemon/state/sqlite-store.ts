@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../common/clock.js';
 import { JitgateError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.js';
-import type { RequestStatus } from '../../model/request.js';
-import { checkInteger, decodeApproval, decodeGrant, decodeRequest } from './row-codec.js';
+import type { BreakGlassView, RequestStatus } from '../../model/request.js';
+import { checkInteger, decodeApproval, decodeBreakGlass, decodeGrant, decodeRequest } from './row-codec.js';
 import { checkLimit, mapError } from './sqlite-errors.js';
 import { migrateSqlite } from './sqlite-schema.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -175,6 +175,27 @@ export class SqliteStateStore implements StateStore {
 
   listApprovals(requestId: string): Promise<StoredApproval[]> {
     return this.#run('list approvals', () => this.#sql.listApprovals.all(requestId).map(decodeApproval));
+  }
+
+  recordBreakGlass(requestId: string, record: BreakGlassView): Promise<void> {
+    return this.#run('record break-glass', () => {
+      this.#sql.insertBreakGlass.run({ requestId, record: JSON.stringify(record) });
+    }, true);
+  }
+
+  reviewBreakGlass(requestId: string, record: BreakGlassView): Promise<boolean> {
+    return this.#run('review break-glass', () => this.#sql.reviewBreakGlass.run({ requestId, record: JSON.stringify(record) }).changes === 1, true);
+  }
+
+  getBreakGlass(requestId: string): Promise<BreakGlassView | undefined> {
+    return this.#run('get break-glass', () => {
+      const row = this.#sql.getBreakGlass.get(requestId);
+      return row === undefined ? undefined : decodeBreakGlass(row);
+    });
+  }
+
+  listBreakGlass(filter: { readonly unreviewed: boolean }): Promise<Map<string, BreakGlassView>> {
+    return this.#run('list break-glass', () => new Map(this.#sql.listBreakGlass.all({ all: filter.unreviewed ? 0 : 1 }).map((row) => [row.request_id, decodeBreakGlass(row)])));
   }
 
   insertGrant(grant: StoredGrant): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ClaimedContext, RequestContext } from '../../model/context.js';
 import type { RequireSpec } from '../config/types.js';
-import type { ApprovalView, RequestStatus } from '../../model/request.js';
+import type { ApprovalView, BreakGlassView, RequestStatus } from '../../model/request.js';
 
 export interface StoredRequest {
   readonly id: string;
@@ -62,6 +62,14 @@ export interface StateStore {
   /** Returns false when this subject already has a decision on this request (counts once). */
   addApproval(approval: StoredApproval): Promise<boolean>;
   listApprovals(requestId: string): Promise<StoredApproval[]>;
+
+  /** The break-glass record of a request (one per request: ConflictError on a second). */
+  recordBreakGlass(requestId: string, record: BreakGlassView): Promise<void>;
+  /** Compare-and-set: stores `record` (now with its review) only if not yet reviewed; false otherwise. */
+  reviewBreakGlass(requestId: string, record: BreakGlassView): Promise<boolean>;
+  getBreakGlass(requestId: string): Promise<BreakGlassView | undefined>;
+  /** Every break-glass record by request id, or only those still waiting for review. */
+  listBreakGlass(filter: { readonly unreviewed: boolean }): Promise<Map<string, BreakGlassView>>;
 
   insertGrant(grant: StoredGrant): Promise<void>;
   updateGrant(

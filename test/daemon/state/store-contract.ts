@@ -307,6 +307,38 @@ export function runStoreContract(name: string, open: () => Promise<StateStore>):
       });
     });
 
+    describe('break-glass', () => {
+      const record = { subject: 'sub-olga', name: 'olga', trust: 'idp', reason: 'INC-1234: db down, paging nobody', at: T0 + 2000 } as const;
+
+      it('round-trips a record, lists it as unreviewed, and takes exactly one of 10 racing reviews', async () => {
+        const request = sampleRequest({ status: 'approved' });
+        await store.insertRequest(request);
+        await store.recordBreakGlass(request.id, record);
+        assert.deepEqual(await store.getBreakGlass(request.id), record);
+        assert.deepEqual([...(await store.listBreakGlass({ unreviewed: true })).keys()], [request.id]);
+        const reviews = Array.from({ length: 10 }, (_, i) => ({
+          ...record,
+          review: { subject: `sub-r${String(i)}`, name: `r${String(i)}`, trust: 'idp', verdict: 'concern', note: 'why no page?', at: T0 + 3000 } as const,
+        }));
+        const won = await Promise.all(reviews.map((r) => store.reviewBreakGlass(request.id, r)));
+        assert.equal(won.filter(Boolean).length, 1);
+        const stored = await store.getBreakGlass(request.id);
+        assert.deepEqual(stored, reviews[won.indexOf(true)]);
+        assert.equal((await store.listBreakGlass({ unreviewed: true })).size, 0);
+        assert.deepEqual((await store.listBreakGlass({ unreviewed: false })).get(request.id), stored);
+      });
+
+      it('keeps one record per request, refuses one for an unknown request, and knows none for others', async () => {
+        const request = sampleRequest({ status: 'approved' });
+        await store.insertRequest(request);
+        await store.recordBreakGlass(request.id, record);
+        await assert.rejects(store.recordBreakGlass(request.id, record), ConflictError);
+        await assert.rejects(store.recordBreakGlass('no-such-request', record), NotFoundError);
+        assert.equal(await store.getBreakGlass('no-such-request'), undefined);
+        assert.equal(await store.reviewBreakGlass('no-such-request', record), false);
+      });
+    });
+
     describe('grants', () => {
       it('round-trips and updates only the patched fields', async () => {
         const request = sampleRequest({ status: 'approved' });
