@@ -27,7 +27,7 @@ function daemonFailure(err: unknown, io: CliIo): number {
   return EXIT.FAILURE;
 }
 
-async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateClient) => Promise<number>): Promise<number> {
+export async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateClient) => Promise<number>): Promise<number> {
   const client = approverClient(args);
   try {
     return await fn(client);
@@ -66,11 +66,15 @@ export const addApproverCommands: AddCommands = (y, { io, done }) =>
     .command(
       'list',
       'list requests (active ones unless --all)',
-      (c) => c.option('all', { type: 'boolean', default: false }).option('json', { type: 'boolean', default: false }),
+      (c) =>
+        c
+          .option('all', { type: 'boolean', default: false })
+          .option('needs-review', { type: 'boolean', default: false, describe: 'only break-glass grants nobody has reviewed yet' })
+          .option('json', { type: 'boolean', default: false }),
       (args) =>
         done(
           withApprover(args, io, async (client) => {
-            const requests = await client.listRequests(args.all ? {} : { status: ACTIVE });
+            const requests = await client.listRequests(args.needsReview ? { needsReview: true } : args.all ? {} : { status: ACTIVE });
             if (args.json) io.stdout.write(json(requests));
             else if (requests.length === 0) io.stdout.write('no requests\n');
             else for (const r of requests) io.stdout.write(`${formatRequestLine(r, Date.now())}\n`);

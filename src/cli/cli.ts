@@ -7,6 +7,7 @@ import { displayLines } from '../common/display-text.js';
 import { errorMessage } from '../common/errors.js';
 import { APPROVER_TOKEN_FILE_ENV } from './approver-token.js';
 import { addApproverCommands } from './cli-approver.js';
+import { addBreakGlassCommands } from './cli-break-glass.js';
 import type { CliContext, CliIo, GlobalArgs } from './cli-context.js';
 import { addRunCommand } from './cli-run.js';
 import { addToolCommands } from './cli-tools.js';
@@ -33,8 +34,8 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
       default: io.env[APPROVER_TOKEN_FILE_ENV],
       describe: `file holding your ID token from the identity provider, to act as an approver (env ${APPROVER_TOKEN_FILE_ENV})`,
     });
-  return addToolCommands(addApproverCommands(addRunCommand(global, ctx), ctx), ctx)
-    .demandCommand(1, 'name a command (run, list, show, approve, deny, watch, audit verify, policy check|explain)')
+  return addToolCommands(addBreakGlassCommands(addApproverCommands(addRunCommand(global, ctx), ctx), ctx), ctx)
+    .demandCommand(1, 'name a command (run, list, show, approve, deny, watch, break-glass, review, audit verify, policy check|explain)')
     .strict()
     .help()
     // --version is answered before yargs (it must not need a command); yargs' own is off.

@@ -1,9 +1,20 @@
 import { displayText } from '../common/display-text.js';
 import { formatDuration } from '../common/duration.js';
 import type { AccessProgress, RequestInfo } from '../client/types.js';
+import type { BreakGlassView } from '../model/request.js';
 
 function approvalsSoFar(r: RequestInfo): number {
   return new Set(r.approvals.filter((a) => a.decision === 'approve').map((a) => a.subject)).size;
+}
+
+function breakGlassText(b: BreakGlassView): string {
+  return `by ${b.name} (${b.trust}): ${b.reason}`;
+}
+
+function reviewText(b: BreakGlassView): string {
+  const r = b.review;
+  if (r === undefined) return 'NEEDS REVIEW: jitgate review <id> --ok | --concern "..."';
+  return `reviewed ${r.verdict} by ${r.name} (${r.trust}) at ${new Date(r.at).toISOString()}${r.note ? `: ${r.note}` : ''}`;
 }
 
 function timeLeft(r: RequestInfo, now: number): string {
@@ -31,6 +42,7 @@ function progressLine(p: AccessProgress, now: number): string {
       );
     }
     case 'approved':
+      if (r.breakGlass) return `jitgate: request ${r.id} granted by BREAK-GLASS (${breakGlassText(r.breakGlass)}), without approvals; minting credentials`;
       return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
     case 'granted':
       return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
@@ -50,6 +62,7 @@ export function formatRequestLine(r: RequestInfo, now: number): string {
     `by ${c.actor}`,
     `approvals ${approvalsSoFar(r)}/${r.approvalsRequired}`,
     r.status === 'pending' ? `expires in ${timeLeft(r, now)}` : (r.statusReason ?? ''),
+    r.breakGlass ? (r.breakGlass.review ? `BREAK-GLASS reviewed ${r.breakGlass.review.verdict}` : 'BREAK-GLASS, needs review') : '',
   ]
     .filter((s) => s !== '')
     .join('  ');
@@ -83,6 +96,10 @@ export function formatRequestDetails(r: RequestInfo, now: number): string {
   lines.push(`approvers ${r.approvalsRequired} of ${r.approvers.join(', ') || '(none)'}; ${approvalsSoFar(r)} so far`);
   for (const a of r.approvals) {
     lines.push(`  ${a.decision} by ${a.name} (${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
+  }
+  if (r.breakGlass) {
+    lines.push(`BREAK-GLASS ${breakGlassText(r.breakGlass)} at ${new Date(r.breakGlass.at).toISOString()}`);
+    lines.push(`  ${reviewText(r.breakGlass).replace('<id>', r.id)}`);
   }
   lines.push(`created   ${new Date(r.createdAt).toISOString()}`);
   if (r.status === 'pending') lines.push(`expires   in ${timeLeft(r, now)}`);

@@ -98,11 +98,11 @@ export class JitgateClient {
     return awaitGrant(call, { signal, onUpdate, release: (grantId, releaseToken) => this.#release(grantId, releaseToken) });
   }
 
-  /** Requests, optionally only those in the given states. */
-  async listRequests(options: { status?: RequestStatus[] } = {}): Promise<RequestInfo[]> {
+  /** Requests, optionally only those in the given states, or only break-glass grants still waiting for review. */
+  async listRequests(options: { status?: RequestStatus[]; needsReview?: boolean } = {}): Promise<RequestInfo[]> {
     const statuses = (options.status ?? []).map((s) => STATUS_TO_STATE[s]);
     const response = await this.#unary<{ requests: Request__Output[] }>((md, opts, cb) =>
-      this.#approval.ListRequests({ statuses }, md, opts, cb),
+      this.#approval.ListRequests({ statuses, needsReview: options.needsReview ?? false }, md, opts, cb),
     );
     return response.requests.map(toRequestInfo);
   }
@@ -123,6 +123,25 @@ export class JitgateClient {
   async deny(id: string, options: { reason: string }): Promise<RequestInfo> {
     return toRequestInfo(
       await this.#unary<Request__Output>((md, opts, cb) => this.#approval.Deny({ id, reason: options.reason }, md, opts, cb)),
+    );
+  }
+
+  /**
+   * Break-glass: grants a pending request without quorum. Only members of the rule's
+   * `break_glass.groups`; `reason` (at least 10 characters) is announced by every notifier.
+   */
+  async breakGlass(id: string, options: { reason: string }): Promise<RequestInfo> {
+    return toRequestInfo(
+      await this.#unary<Request__Output>((md, opts, cb) => this.#approval.BreakGlass({ id, reason: options.reason }, md, opts, cb)),
+    );
+  }
+
+  /** Reviews a break-glass grant: `ok`, or `concern` with a note. Not by whoever broke the glass. */
+  async review(id: string, options: { verdict: 'ok' | 'concern'; note?: string }): Promise<RequestInfo> {
+    return toRequestInfo(
+      await this.#unary<Request__Output>((md, opts, cb) =>
+        this.#approval.Review({ id, verdict: options.verdict, note: options.note ?? '' }, md, opts, cb),
+      ),
     );
   }
 

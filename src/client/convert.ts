@@ -1,5 +1,6 @@
-import type { RequestContext } from '../model/context.js';
-import type { RequestStatus } from '../model/request.js';
+import type { ApproverIdentity, RequestContext } from '../model/context.js';
+import type { BreakGlassView, RequestStatus } from '../model/request.js';
+import type { BreakGlass__Output } from '../generated/jitgate/v1/BreakGlass.js';
 import type { Context__Output } from '../generated/jitgate/v1/Context.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
 import type { State__Output } from '../generated/jitgate/v1/State.js';
@@ -46,6 +47,34 @@ function toContext(c: Context__Output | null): RequestContext {
   };
 }
 
+function toTrust(trust: string): ApproverIdentity['trust'] {
+  return trust === 'idp' || trust === 'slack' || trust === 'webhook' ? trust : 'local';
+}
+
+function toBreakGlass(b: BreakGlass__Output | null): { breakGlass?: BreakGlassView } {
+  if (b === null || b.name === '') return {};
+  const reviewed = b.reviewedBy !== '' && (b.reviewVerdict === 'ok' || b.reviewVerdict === 'concern');
+  return {
+    breakGlass: {
+      subject: b.subject,
+      name: b.name,
+      trust: toTrust(b.trust),
+      reason: b.reason,
+      at: Number(b.atMs),
+      ...(reviewed && {
+        review: {
+          subject: b.reviewerSubject,
+          name: b.reviewedBy,
+          trust: toTrust(b.reviewerTrust),
+          verdict: b.reviewVerdict === 'ok' ? 'ok' : 'concern',
+          at: Number(b.reviewedAtMs),
+          ...opt('note', b.reviewNote),
+        },
+      }),
+    },
+  };
+}
+
 export function toRequestInfo(r: Request__Output | null): RequestInfo {
   if (!r) throw new JitgateError('jitgated sent an update without its request');
   return {
@@ -61,7 +90,7 @@ export function toRequestInfo(r: Request__Output | null): RequestInfo {
     approvals: r.approvals.map((a) => ({
       subject: a.subject,
       name: a.name,
-      trust: a.trust === 'idp' || a.trust === 'slack' || a.trust === 'webhook' ? a.trust : 'local',
+      trust: toTrust(a.trust),
       decision: a.decision === 'approve' ? 'approve' : 'deny',
       at: Number(a.atMs),
       ...opt('comment', a.comment),
@@ -70,5 +99,6 @@ export function toRequestInfo(r: Request__Output | null): RequestInfo {
     expiresAt: Number(r.expiresAtMs),
     ...opt('statusReason', r.statusReason),
     ...opt('grantId', r.grantId),
+    ...toBreakGlass(r.breakGlass),
   };
 }

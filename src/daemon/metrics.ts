@@ -52,8 +52,15 @@ export function createMetrics(gate: AccessGate, audit: AuditLog): DaemonMetrics 
       this.set(audit.healthy ? 1 : 0);
     },
   });
+  const breakGlass = new Counter({
+    name: 'jitgate_break_glass_total',
+    help: 'Requests granted by break-glass (without quorum), by resource and rule: each one needs a review.',
+    labelNames: ['resource', 'rule'] as const,
+    registers: [registry],
+  });
   gate.onChange(({ type, request }) => {
     if (type === 'decided') outcomes.inc({ outcome: request.status, resource: request.resource });
+    if (type === 'break_glass') breakGlass.inc({ resource: request.resource, rule: request.rule ?? '' });
   });
   gate.onRevocation((result) => {
     revocations.inc({ result });

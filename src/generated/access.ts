@@ -5,6 +5,7 @@ import type { AccessRequest as _jitgate_v1_AccessRequest, AccessRequest__Output 
 import type { AccessServiceClient as _jitgate_v1_AccessServiceClient, AccessServiceDefinition as _jitgate_v1_AccessServiceDefinition } from './jitgate/v1/AccessService.js';
 import type { AccessUpdate as _jitgate_v1_AccessUpdate, AccessUpdate__Output as _jitgate_v1_AccessUpdate__Output } from './jitgate/v1/AccessUpdate.js';
 import type { Approval as _jitgate_v1_Approval, Approval__Output as _jitgate_v1_Approval__Output } from './jitgate/v1/Approval.js';
+import type { BreakGlass as _jitgate_v1_BreakGlass, BreakGlass__Output as _jitgate_v1_BreakGlass__Output } from './jitgate/v1/BreakGlass.js';
 import type { ClaimedContext as _jitgate_v1_ClaimedContext, ClaimedContext__Output as _jitgate_v1_ClaimedContext__Output } from './jitgate/v1/ClaimedContext.js';
 import type { Context as _jitgate_v1_Context, Context__Output as _jitgate_v1_Context__Output } from './jitgate/v1/Context.js';
 import type { Grant as _jitgate_v1_Grant, Grant__Output as _jitgate_v1_Grant__Output } from './jitgate/v1/Grant.js';
@@ -26,6 +27,7 @@ export interface ProtoGrpcType {
       AccessService: SubtypeConstructor<typeof grpc.Client, _jitgate_v1_AccessServiceClient> & { service: _jitgate_v1_AccessServiceDefinition }
       AccessUpdate: MessageTypeDefinition<_jitgate_v1_AccessUpdate, _jitgate_v1_AccessUpdate__Output>
       Approval: MessageTypeDefinition<_jitgate_v1_Approval, _jitgate_v1_Approval__Output>
+      BreakGlass: MessageTypeDefinition<_jitgate_v1_BreakGlass, _jitgate_v1_BreakGlass__Output>
       ClaimedContext: MessageTypeDefinition<_jitgate_v1_ClaimedContext, _jitgate_v1_ClaimedContext__Output>
       Context: MessageTypeDefinition<_jitgate_v1_Context, _jitgate_v1_Context__Output>
       Grant: MessageTypeDefinition<_jitgate_v1_Grant, _jitgate_v1_Grant__Output>

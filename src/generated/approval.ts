@@ -4,6 +4,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Approval as _jitgate_v1_Approval, Approval__Output as _jitgate_v1_Approval__Output } from './jitgate/v1/Approval.js';
 import type { ApprovalServiceClient as _jitgate_v1_ApprovalServiceClient, ApprovalServiceDefinition as _jitgate_v1_ApprovalServiceDefinition } from './jitgate/v1/ApprovalService.js';
 import type { ApproveRequest as _jitgate_v1_ApproveRequest, ApproveRequest__Output as _jitgate_v1_ApproveRequest__Output } from './jitgate/v1/ApproveRequest.js';
+import type { BreakGlass as _jitgate_v1_BreakGlass, BreakGlass__Output as _jitgate_v1_BreakGlass__Output } from './jitgate/v1/BreakGlass.js';
+import type { BreakGlassRequest as _jitgate_v1_BreakGlassRequest, BreakGlassRequest__Output as _jitgate_v1_BreakGlassRequest__Output } from './jitgate/v1/BreakGlassRequest.js';
 import type { ClaimedContext as _jitgate_v1_ClaimedContext, ClaimedContext__Output as _jitgate_v1_ClaimedContext__Output } from './jitgate/v1/ClaimedContext.js';
 import type { Context as _jitgate_v1_Context, Context__Output as _jitgate_v1_Context__Output } from './jitgate/v1/Context.js';
 import type { DenyRequest as _jitgate_v1_DenyRequest, DenyRequest__Output as _jitgate_v1_DenyRequest__Output } from './jitgate/v1/DenyRequest.js';
@@ -13,6 +15,7 @@ import type { ListRequestsRequest as _jitgate_v1_ListRequestsRequest, ListReques
 import type { ListRequestsResponse as _jitgate_v1_ListRequestsResponse, ListRequestsResponse__Output as _jitgate_v1_ListRequestsResponse__Output } from './jitgate/v1/ListRequestsResponse.js';
 import type { Request as _jitgate_v1_Request, Request__Output as _jitgate_v1_Request__Output } from './jitgate/v1/Request.js';
 import type { RequestEvent as _jitgate_v1_RequestEvent, RequestEvent__Output as _jitgate_v1_RequestEvent__Output } from './jitgate/v1/RequestEvent.js';
+import type { ReviewRequest as _jitgate_v1_ReviewRequest, ReviewRequest__Output as _jitgate_v1_ReviewRequest__Output } from './jitgate/v1/ReviewRequest.js';
 import type { WatchRequestsRequest as _jitgate_v1_WatchRequestsRequest, WatchRequestsRequest__Output as _jitgate_v1_WatchRequestsRequest__Output } from './jitgate/v1/WatchRequestsRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -29,6 +32,8 @@ export interface ProtoGrpcType {
        */
       ApprovalService: SubtypeConstructor<typeof grpc.Client, _jitgate_v1_ApprovalServiceClient> & { service: _jitgate_v1_ApprovalServiceDefinition }
       ApproveRequest: MessageTypeDefinition<_jitgate_v1_ApproveRequest, _jitgate_v1_ApproveRequest__Output>
+      BreakGlass: MessageTypeDefinition<_jitgate_v1_BreakGlass, _jitgate_v1_BreakGlass__Output>
+      BreakGlassRequest: MessageTypeDefinition<_jitgate_v1_BreakGlassRequest, _jitgate_v1_BreakGlassRequest__Output>
       ClaimedContext: MessageTypeDefinition<_jitgate_v1_ClaimedContext, _jitgate_v1_ClaimedContext__Output>
       Context: MessageTypeDefinition<_jitgate_v1_Context, _jitgate_v1_Context__Output>
       DenyRequest: MessageTypeDefinition<_jitgate_v1_DenyRequest, _jitgate_v1_DenyRequest__Output>
@@ -38,6 +43,7 @@ export interface ProtoGrpcType {
       ListRequestsResponse: MessageTypeDefinition<_jitgate_v1_ListRequestsResponse, _jitgate_v1_ListRequestsResponse__Output>
       Request: MessageTypeDefinition<_jitgate_v1_Request, _jitgate_v1_Request__Output>
       RequestEvent: MessageTypeDefinition<_jitgate_v1_RequestEvent, _jitgate_v1_RequestEvent__Output>
+      ReviewRequest: MessageTypeDefinition<_jitgate_v1_ReviewRequest, _jitgate_v1_ReviewRequest__Output>
       State: EnumTypeDefinition
       WatchRequestsRequest: MessageTypeDefinition<_jitgate_v1_WatchRequestsRequest, _jitgate_v1_WatchRequestsRequest__Output>
     }

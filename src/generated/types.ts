@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Approval as _jitgate_v1_Approval, Approval__Output as _jitgate_v1_Approval__Output } from './jitgate/v1/Approval.js';
+import type { BreakGlass as _jitgate_v1_BreakGlass, BreakGlass__Output as _jitgate_v1_BreakGlass__Output } from './jitgate/v1/BreakGlass.js';
 import type { ClaimedContext as _jitgate_v1_ClaimedContext, ClaimedContext__Output as _jitgate_v1_ClaimedContext__Output } from './jitgate/v1/ClaimedContext.js';
 import type { Context as _jitgate_v1_Context, Context__Output as _jitgate_v1_Context__Output } from './jitgate/v1/Context.js';
 import type { Grant as _jitgate_v1_Grant, Grant__Output as _jitgate_v1_Grant__Output } from './jitgate/v1/Grant.js';
@@ -15,6 +16,7 @@ export interface ProtoGrpcType {
   jitgate: {
     v1: {
       Approval: MessageTypeDefinition<_jitgate_v1_Approval, _jitgate_v1_Approval__Output>
+      BreakGlass: MessageTypeDefinition<_jitgate_v1_BreakGlass, _jitgate_v1_BreakGlass__Output>
       ClaimedContext: MessageTypeDefinition<_jitgate_v1_ClaimedContext, _jitgate_v1_ClaimedContext__Output>
       Context: MessageTypeDefinition<_jitgate_v1_Context, _jitgate_v1_Context__Output>
       Grant: MessageTypeDefinition<_jitgate_v1_Grant, _jitgate_v1_Grant__Output>

@@ -24770,6 +24770,9 @@ function formatDuration(ms) {
 function approvalsSoFar(r) {
   return new Set(r.approvals.filter((a) => a.decision === "approve").map((a) => a.subject)).size;
 }
+function breakGlassText(b) {
+  return `by ${b.name} (${b.trust}): ${b.reason}`;
+}
 function timeLeft(r, now) {
   return r.expiresAt > 0 ? formatDuration(Math.max(0, r.expiresAt - now)) : "-";
 }
@@ -24784,6 +24787,7 @@ function progressLine(p, now) {
       return `jitgate: request ${r.id} for ${r.resource} is waiting for ${r.approvalsRequired} approval(s)${from}; ${approvalsSoFar(r)}/${r.approvalsRequired} so far; expires in ${timeLeft(r, now)}. Approve with: jitgate approve ${r.id}`;
     }
     case "approved":
+      if (r.breakGlass) return `jitgate: request ${r.id} granted by BREAK-GLASS (${breakGlassText(r.breakGlass)}), without approvals; minting credentials`;
       return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
     case "granted":
       return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
@@ -24960,6 +24964,32 @@ function toContext(c) {
     ...opt("sourceRepository", w.sourceRepository ?? "")
   };
 }
+function toTrust(trust) {
+  return trust === "idp" || trust === "slack" || trust === "webhook" ? trust : "local";
+}
+function toBreakGlass(b) {
+  if (b === null || b.name === "") return {};
+  const reviewed = b.reviewedBy !== "" && (b.reviewVerdict === "ok" || b.reviewVerdict === "concern");
+  return {
+    breakGlass: {
+      subject: b.subject,
+      name: b.name,
+      trust: toTrust(b.trust),
+      reason: b.reason,
+      at: Number(b.atMs),
+      ...reviewed && {
+        review: {
+          subject: b.reviewerSubject,
+          name: b.reviewedBy,
+          trust: toTrust(b.reviewerTrust),
+          verdict: b.reviewVerdict === "ok" ? "ok" : "concern",
+          at: Number(b.reviewedAtMs),
+          ...opt("note", b.reviewNote)
+        }
+      }
+    }
+  };
+}
 function toRequestInfo(r) {
   if (!r) throw new JitgateError("jitgated sent an update without its request");
   return {
@@ -24975,7 +25005,7 @@ function toRequestInfo(r) {
     approvals: r.approvals.map((a) => ({
       subject: a.subject,
       name: a.name,
-      trust: a.trust === "idp" || a.trust === "slack" || a.trust === "webhook" ? a.trust : "local",
+      trust: toTrust(a.trust),
       decision: a.decision === "approve" ? "approve" : "deny",
       at: Number(a.atMs),
       ...opt("comment", a.comment)
@@ -24983,7 +25013,8 @@ function toRequestInfo(r) {
     createdAt: Number(r.createdAtMs),
     expiresAt: Number(r.expiresAtMs),
     ...opt("statusReason", r.statusReason),
-    ...opt("grantId", r.grantId)
+    ...opt("grantId", r.grantId),
+    ...toBreakGlass(r.breakGlass)
   };
 }
 
@@ -25061,6 +25092,10 @@ var ERROR_CODES = {
   EXPIRED: "the request expired without a decision",
   ALREADY_DECIDED: "the request is already in a final state",
   CANCELLED: "the requester cancelled the request",
+  BREAK_GLASS_NOT_ALLOWED: "the rule allows no break-glass, or the approver is not in its break-glass groups",
+  NOT_BREAK_GLASS: "the request was not granted by break-glass, so there is nothing to review",
+  ALREADY_REVIEWED: "the break-glass grant was already reviewed",
+  SELF_REVIEW: "whoever broke the glass cannot review it",
   // Grants
   RELEASE_TOKEN_MISMATCH: "the release token does not match the grant",
   REQUEST_NOT_FOUND: "no such request",
@@ -25232,11 +25267,11 @@ var JitgateClient = class {
     });
     return awaitGrant(call, { signal, onUpdate, release: (grantId, releaseToken) => this.#release(grantId, releaseToken) });
   }
-  /** Requests, optionally only those in the given states. */
+  /** Requests, optionally only those in the given states, or only break-glass grants still waiting for review. */
   async listRequests(options = {}) {
     const statuses = (options.status ?? []).map((s) => STATUS_TO_STATE[s]);
     const response = await this.#unary(
-      (md, opts, cb) => this.#approval.ListRequests({ statuses }, md, opts, cb)
+      (md, opts, cb) => this.#approval.ListRequests({ statuses, needsReview: options.needsReview ?? false }, md, opts, cb)
     );
     return response.requests.map(toRequestInfo);
   }
@@ -25254,6 +25289,23 @@ var JitgateClient = class {
   async deny(id, options) {
     return toRequestInfo(
       await this.#unary((md, opts, cb) => this.#approval.Deny({ id, reason: options.reason }, md, opts, cb))
+    );
+  }
+  /**
+   * Break-glass: grants a pending request without quorum. Only members of the rule's
+   * `break_glass.groups`; `reason` (at least 10 characters) is announced by every notifier.
+   */
+  async breakGlass(id, options) {
+    return toRequestInfo(
+      await this.#unary((md, opts, cb) => this.#approval.BreakGlass({ id, reason: options.reason }, md, opts, cb))
+    );
+  }
+  /** Reviews a break-glass grant: `ok`, or `concern` with a note. Not by whoever broke the glass. */
+  async review(id, options) {
+    return toRequestInfo(
+      await this.#unary(
+        (md, opts, cb) => this.#approval.Review({ id, verdict: options.verdict, note: options.note ?? "" }, md, opts, cb)
+      )
     );
   }
   /** Every pending request, then each change to any request, until `signal` aborts. */

@@ -1,6 +1,6 @@
 import type { ApproverIdentity } from '../../model/context.js';
 import { NotFoundError } from '../../common/errors.js';
-import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../model/request.js';
+import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import type { StoredRequest } from '../state/store.js';
 import type { GateCore } from './gate-core.js';
@@ -9,6 +9,7 @@ import { GrantIssuer } from './grants/mint.js';
 import { OrphanRecovery } from './grants/orphans.js';
 import { releaseGrant } from './grants/release.js';
 import { Revocations } from './grants/revocations.js';
+import { BreakGlass } from './pending/break-glass.js';
 import { Decisions } from './pending/decisions.js';
 import { Intake } from './pending/intake.js';
 import { PendingRequests } from './pending/pending-requests.js';
@@ -27,6 +28,7 @@ export class AccessGate implements Gate {
   readonly #core: GateCore;
   readonly #pending: PendingRequests;
   readonly #decisions: Decisions;
+  readonly #breakGlass: BreakGlass;
   readonly #intake: Intake;
   readonly #grants = new LiveGrants();
   readonly #revocations: Revocations;
@@ -45,6 +47,7 @@ export class AccessGate implements Gate {
     };
     this.#pending = new PendingRequests(this.#core);
     this.#decisions = new Decisions(this.#core, this.#pending);
+    this.#breakGlass = new BreakGlass(this.#core, this.#pending, this.#decisions);
     this.#revocations = new Revocations(this.#core, options.broker, this.#grants);
     this.#orphans = new OrphanRecovery(this.#core, this.#grants, this.#revocations);
     const issuer = new GrantIssuer(this.#core, options.broker, this.#grants, this.#revocations);
@@ -104,15 +107,32 @@ export class AccessGate implements Gate {
     return this.#decisions.deny(id, approver, reason);
   }
 
-  async listRequests(filter: { readonly statuses?: readonly RequestStatus[] }): Promise<RequestView[]> {
-    const stored = await this.#core.store.listRequests({ ...(filter.statuses ? { statuses: filter.statuses } : {}), limit: 500 });
-    return Promise.all(stored.map((r) => this.#storedView(r)));
+  breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    return this.#breakGlass.breakGlass(id, approver, reason);
+  }
+
+  review(id: string, reviewer: ApproverIdentity, verdict: 'ok' | 'concern', note?: string): Promise<BreakGlassView> {
+    return this.#breakGlass.review(id, reviewer, verdict, note);
+  }
+
+  async listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly needsReview?: boolean }): Promise<RequestView[]> {
+    const { store } = this.#core;
+    // Break-glass is rare: one read of its records serves the whole list.
+    const records = await store.listBreakGlass({ unreviewed: filter.needsReview === true });
+    let stored: StoredRequest[];
+    if (filter.needsReview === true) {
+      const found = await Promise.all([...records.keys()].map((id) => store.getRequest(id)));
+      stored = found.filter((r): r is StoredRequest => r !== undefined && (filter.statuses?.includes(r.status) ?? true)).reverse();
+    } else {
+      stored = await store.listRequests({ ...(filter.statuses ? { statuses: filter.statuses } : {}), limit: 500 });
+    }
+    return Promise.all(stored.map((r) => this.#storedView(r, records.get(r.id))));
   }
 
   async getRequest(id: string): Promise<RequestView> {
     const stored = await this.#core.store.getRequest(id);
     if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`, { code: 'REQUEST_NOT_FOUND' });
-    return this.#storedView(stored);
+    return this.#storedView(stored, await this.#core.store.getBreakGlass(id));
   }
 
   watchRequests(signal: AbortSignal): AsyncGenerator<RequestView> {
@@ -120,10 +140,11 @@ export class AccessGate implements Gate {
   }
 
   /** A request as state has it, with what only this process knows: live approvals, its grant. */
-  async #storedView(stored: StoredRequest): Promise<RequestView> {
+  async #storedView(stored: StoredRequest, breakGlass: BreakGlassView | undefined): Promise<RequestView> {
     const entry = this.#pending.get(stored.id);
     if (entry) return this.#pending.view(entry);
     const approvals = await this.#core.store.listApprovals(stored.id);
-    return this.#core.views.view(stored, approvals.map(withoutRequestId), stored.require?.from ?? [], this.#grants.forRequest(stored.id)?.stored.id);
+    const view = this.#core.views.view(stored, approvals.map(withoutRequestId), stored.require?.from ?? [], this.#grants.forRequest(stored.id)?.stored.id);
+    return breakGlass === undefined ? view : { ...view, breakGlass };
   }
 }

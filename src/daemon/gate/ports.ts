@@ -35,7 +35,8 @@ export interface PolicyDecider {
 
 /** Observes request changes (notifiers, metrics). Must not throw or block. */
 export type GateListener = (event: { readonly type: GateEventType; readonly request: RequestView }) => void;
-export type GateEventType = 'created' | 'approval' | 'escalated' | 'decided';
+/** `break_glass`: granted without quorum (announced by every notifier); `reviewed`: its review recorded. */
+export type GateEventType = 'created' | 'approval' | 'escalated' | 'decided' | 'break_glass' | 'reviewed';
 
 /** How one revocation ended (metrics): `failed` leaves the grant to the sweeper and the TTL. */
 export type RevocationResult = 'revoked' | 'failed' | 'skipped';

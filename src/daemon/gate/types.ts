@@ -1,5 +1,5 @@
 import type { ApproverIdentity } from '../../model/context.js';
-import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../model/request.js';
+import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
 
 /**
  * The gate: everything between the transport and the parts (identity, policy, approvals, Vault,
@@ -17,13 +17,22 @@ export interface Gate {
   /** Revokes a live grant. Throws NotFoundError, PermissionDeniedError (bad release token). */
   release(grantId: string, releaseToken: string): Promise<void>;
 
-  listRequests(filter: { readonly statuses?: readonly RequestStatus[] }): Promise<RequestView[]>;
+  /** `needsReview`: only break-glass grants nobody has reviewed yet. */
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly needsReview?: boolean }): Promise<RequestView[]>;
   getRequest(id: string): Promise<RequestView>;
   /** Yields every current pending request, then each change to any request, until `signal` aborts. */
   watchRequests(signal: AbortSignal): AsyncIterable<RequestView>;
   /** Throws NotFoundError, PermissionDeniedError (not allowed / self-approval), ConflictError (final). */
   approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView>;
   deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView>;
+  /**
+   * Grants a pending request without quorum, for a member of the rule's break-glass groups.
+   * Throws InvalidArgumentError (reason under 10 characters), PermissionDeniedError
+   * (BREAK_GLASS_NOT_ALLOWED, SELF_APPROVAL), NotFoundError, ConflictError (final).
+   */
+  breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView>;
+  /** Reviews a break-glass grant once. Throws PermissionDeniedError (SELF_REVIEW, NOT_AN_APPROVER), ConflictError (NOT_BREAK_GLASS, ALREADY_REVIEWED). */
+  review(id: string, reviewer: ApproverIdentity, verdict: 'ok' | 'concern', note?: string): Promise<BreakGlassView>;
 }
 
 /** Establishes who is approving, from transport metadata (already lower-cased header names). */

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../model/context.js';
 import { STATUS_TO_STATE } from '../../model/wire-state.js';
-import type { AccessUpdate, RequestView } from '../../model/request.js';
+import type { AccessUpdate, BreakGlassView, RequestView } from '../../model/request.js';
+import type { BreakGlass } from '../../generated/jitgate/v1/BreakGlass.js';
 import type { AccessUpdate as WireAccessUpdate } from '../../generated/jitgate/v1/AccessUpdate.js';
 import type { Context } from '../../generated/jitgate/v1/Context.js';
 import type { Request } from '../../generated/jitgate/v1/Request.js';
@@ -62,6 +63,23 @@ export function toWireRequest(view: RequestView): Request {
     expiresAtMs: wireMs(view.expiresAt),
     ttlSeconds: Math.ceil(view.ttlMs / 1000),
     grantId: view.grantId ?? '',
+    ...(view.breakGlass !== undefined && { breakGlass: toWireBreakGlass(view.breakGlass) }),
+  };
+}
+
+function toWireBreakGlass(b: BreakGlassView): BreakGlass {
+  return {
+    subject: b.subject,
+    name: b.name,
+    trust: b.trust,
+    reason: b.reason,
+    atMs: wireMs(b.at),
+    reviewedBy: b.review?.name ?? '',
+    reviewerSubject: b.review?.subject ?? '',
+    reviewerTrust: b.review?.trust ?? '',
+    reviewVerdict: b.review?.verdict ?? '',
+    reviewNote: b.review?.note ?? '',
+    reviewedAtMs: b.review === undefined ? '0' : wireMs(b.review.at),
   };
 }
 

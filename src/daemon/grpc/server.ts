@@ -7,6 +7,8 @@ import type { ApproverResolver, Gate } from '../gate/types.js';
 import type { AccessServiceHandlers } from '../../generated/jitgate/v1/AccessService.js';
 import type { ApprovalServiceHandlers } from '../../generated/jitgate/v1/ApprovalService.js';
 import { approveHandler } from './handlers/approve.js';
+import { breakGlassHandler } from './handlers/break-glass.js';
+import { reviewHandler } from './handlers/review.js';
 import { denyHandler } from './handlers/deny.js';
 import type { HandlerDeps } from './handlers/deps.js';
 import { getRequestHandler } from './handlers/get-request.js';
@@ -84,6 +86,8 @@ function createServices(options: GrpcServerOptions, streams: StreamRegistries): 
       WatchRequests: serverStream('WatchRequests', streams.watch, watchRequestsHandler(deps)),
       Approve: unary('Approve', approveHandler(deps)),
       Deny: unary('Deny', denyHandler(deps)),
+      BreakGlass: unary('BreakGlass', breakGlassHandler(deps)),
+      Review: unary('Review', reviewHandler(deps)),
     },
   };
 }

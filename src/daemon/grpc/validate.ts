@@ -68,6 +68,15 @@ export function checkDenyReason(value: string): string {
   return required('reason', value, MAX_REASON_CHARS);
 }
 
+export function checkBreakGlassReason(value: string): string {
+  return required('reason', value, MAX_REASON_CHARS);
+}
+
+export function checkReview(verdict: string, note: string): { verdict: 'ok' | 'concern'; note?: string } {
+  if (verdict !== 'ok' && verdict !== 'concern') throw new InvalidArgumentError('verdict', 'must be "ok" or "concern"');
+  return { verdict, ...(note !== '' && { note: checkText('note', note, MAX_REASON_CHARS) }) };
+}
+
 export function toStatuses(states: readonly State__Output[]): RequestStatus[] {
   return states.map((state, i) => {
     const status = stateToStatus(state);

@@ -69,6 +69,24 @@ export function renderEmail(request: RequestView, nowMs: number, pageUrl?: strin
   return { subject, text };
 }
 
+/** The announcement of a break-glass grant: who, why, and the review it needs. */
+export function renderBreakGlassEmail(request: RequestView, nowMs: number): { subject: string; text: string } {
+  const lines = contextLines(request, nowMs);
+  const width = Math.max(...lines.map(([label]) => label.length));
+  const glass = request.breakGlass;
+  const text = [
+    `BREAK-GLASS: access request ${request.id} was granted WITHOUT approvals by ${glass?.name ?? 'an on-call approver'}.`,
+    '',
+    lines.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${oneLine(value)}`).join('\n'),
+    '',
+    'Someone other than the breaker must review it:',
+    `  jitgate review ${shellQuote(request.id)} --ok`,
+    `  jitgate review ${shellQuote(request.id)} --concern 'what is wrong'`,
+    '',
+  ].join('\n');
+  return { subject: oneLine(`[jitgate] BREAK-GLASS: ${request.resource} for ${request.context.repository} by ${glass?.name ?? '?'} (${request.id})`), text };
+}
+
 /**
  * nodemailer upgrades with STARTTLS only when the server offers it, so an attacker on the path who
  * strips the offer gets the password and the mail in clear; `requireTLS` makes that a failed send.
@@ -106,11 +124,13 @@ export class EmailNotifier implements Notifier {
   }
 
   accepts(event: NotifyEvent): boolean {
-    return event.type === 'created';
+    return event.type === 'created' || event.type === 'break_glass';
   }
 
   async deliver(event: NotifyEvent): Promise<void> {
-    const { subject, text } = renderEmail(event.request, this.#o.clock.now(), requestPageUrl(this.#o.publicUrl, event.request.id));
+    const now = this.#o.clock.now();
+    const { subject, text } =
+      event.type === 'break_glass' ? renderBreakGlassEmail(event.request, now) : renderEmail(event.request, now, requestPageUrl(this.#o.publicUrl, event.request.id));
     await this.#transport.sendMail({
       from: this.#o.config.from,
       to: [...this.#o.config.to],

@@ -16,6 +16,12 @@ export function contextLines(request: RequestView, nowMs: number): [label: strin
   if (c.trust === 'local') lines.push(['Trust', 'LOCAL (self-asserted context, development only)']);
   if (c.fork) lines.push(['Fork', c.sourceRepository ?? 'yes']);
   lines.push(['Approvals', approvalsText(request)]);
+  const glass = request.breakGlass;
+  if (glass) {
+    lines.push(['BREAK-GLASS', `by ${glass.name} (${glass.trust}): ${glass.reason}`]);
+    const review = glass.review;
+    lines.push(['Review', review ? `${review.verdict} by ${review.name}${review.note ? `: ${review.note}` : ''}` : `needed: jitgate review ${request.id} --ok | --concern "..."`]);
+  }
   if (request.status === 'pending') {
     lines.push(['Approvers', request.approvers.join(', ') || '-'], ['Time left', formatDuration(Math.max(0, request.expiresAt - nowMs))]);
   }

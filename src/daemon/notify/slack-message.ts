@@ -50,13 +50,18 @@ export interface SlackMessage {
   readonly blocks: readonly Record<string, unknown>[];
 }
 
+function headline(request: RequestView): string {
+  if (!request.breakGlass) return 'Access request';
+  return request.breakGlass.review ? `:rotating_light: BREAK-GLASS reviewed (${request.breakGlass.review.verdict})` : ':rotating_light: BREAK-GLASS';
+}
+
 /** The Block Kit message for a request; buttons only while it is pending. */
 export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?: string): SlackMessage {
   const lines = contextLines(request, nowMs);
   const pending = request.status === 'pending';
   // Two sections, each capped field by field, so no field can push another out of the message.
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`Access request: ${displayText(request.resource)}`, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: clip(`${headline(request)}: ${displayText(request.resource)}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => PINNED_LABELS.has(label))) } },
     { type: 'section', text: { type: 'mrkdwn', text: fieldLines(lines.filter(([label]) => !PINNED_LABELS.has(label))) } },
     { type: 'section', text: { type: 'mrkdwn', text: `*Status:* ${escapeClipped(statusText(request), 500)}` } },
@@ -93,6 +98,9 @@ export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?
     ],
   });
   // The fallback text shows in notifications and on clients without blocks: escaped like the blocks.
-  const text = `Access request ${request.id} for ${request.resource} by ${request.context.actor}: ${statusText(request)}`;
+  const glass = request.breakGlass;
+  const text = glass
+    ? `${headline(request)} on ${request.id} for ${request.resource} by ${glass.name}: ${glass.reason}`
+    : `Access request ${request.id} for ${request.resource} by ${request.context.actor}: ${statusText(request)}`;
   return { text: escapeClipped(text, 3000), blocks };
 }

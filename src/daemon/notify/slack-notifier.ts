@@ -59,6 +59,8 @@ export class SlackNotifier implements Notifier {
   }
 
   accepts(event: NotifyEvent): boolean {
+    // A break-glass is announced whether or not this daemon posted the request.
+    if (event.type === 'break_glass' || event.type === 'reviewed') return true;
     if (event.type === 'created') this.#followed.add(event.request.id);
     return this.#followed.has(event.request.id);
   }
@@ -67,7 +69,10 @@ export class SlackNotifier implements Notifier {
     const { request } = event;
     const message = renderSlackMessage(request, this.#o.clock.now(), requestPageUrl(this.#o.publicUrl, request.id));
     const posted = this.#messages.get(request.id);
-    if (posted) {
+    if (event.type === 'break_glass' || event.type === 'reviewed') {
+      // Loud: a message of its own in the channel (not only an edit of the request's message).
+      await this.#client.chat.postMessage({ channel: this.#o.config.channel, text: message.text, blocks: [...message.blocks] as never });
+    } else if (posted) {
       await this.#client.chat.update({ channel: posted.channel, ts: posted.ts, text: message.text, blocks: [...message.blocks] as never });
     } else {
       const res = await this.#client.chat.postMessage({ channel: this.#o.config.channel, text: message.text, blocks: [...message.blocks] as never });

@@ -7,7 +7,7 @@ import { IdentityError, NotFoundError, PermissionDeniedError } from '../../../sr
 import { silentLogger } from '../../../src/common/logger.js';
 import type { LimitsConfig } from '../../../src/daemon/config/types.js';
 import type { ErrorCode } from '../../../src/model/error-codes.js';
-import type { AccessInput, AccessUpdate, RequestStatus, RequestView } from '../../../src/model/request.js';
+import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../../src/model/request.js';
 import type { ApproverResolver, Gate } from '../../../src/daemon/gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from '../../../src/daemon/grpc/server.js';
 
@@ -157,6 +157,21 @@ export class TestGate implements Gate {
     if (err) return Promise.reject(err);
     this.approvals.push({ id, approver: approver.subject, comment: reason });
     return Promise.resolve(this.view(id, 'auto-db', 'denied', { statusReason: reason }));
+  }
+
+  breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    const err = this.errors[id];
+    if (err) return Promise.reject(err);
+    this.approvals.push({ id, approver: approver.subject, comment: reason });
+    const breakGlass = { subject: approver.subject, name: approver.name, trust: approver.trust, reason, at: 1_500 };
+    return Promise.resolve(this.view(id, 'auto-db', 'approved', { breakGlass }));
+  }
+
+  review(id: string, reviewer: ApproverIdentity, verdict: 'ok' | 'concern', note?: string): Promise<BreakGlassView> {
+    const err = this.errors[id];
+    if (err) return Promise.reject(err);
+    this.approvals.push({ id, approver: reviewer.subject, ...(note !== undefined && { comment: `${verdict}: ${note}` }) });
+    return Promise.resolve({ subject: 'olga', name: 'olga', trust: 'local', reason: 'INC-1: db down', at: 1_500, review: { subject: reviewer.subject, name: reviewer.name, trust: reviewer.trust, verdict, at: 1_600 } });
   }
 }
 

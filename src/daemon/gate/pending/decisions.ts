@@ -9,12 +9,15 @@ import type { PendingRequests } from './pending-requests.js';
 import { alreadyApproved, approverRefusal, identityKeys, quorumMet } from './quorum.js';
 
 /** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */
-function plainText(field: string, value: string): void {
+export function plainText(field: string, value: string): void {
   if (hasControlChars(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
   if (value.length > 1024) throw new InvalidArgumentError(field, 'longer than 1024 characters');
 }
 
-function auditedApprover(approver: ApproverIdentity): { subject: string; name: string; trust: ApproverIdentity['trust'] } {
+/** What an approver may do to a pending request. */
+export type DecisionAction = 'approve' | 'deny' | 'break-glass';
+
+export function auditedApprover(approver: ApproverIdentity): { subject: string; name: string; trust: ApproverIdentity['trust'] } {
   return { subject: approver.subject, name: approver.name, trust: approver.trust };
 }
 
@@ -34,10 +37,10 @@ export class Decisions {
 
   async approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
     if (comment !== undefined) plainText('comment', comment);
-    const entry = await this.#pendingOrExplain(id, approver, 'approve');
+    const entry = await this.pendingOrExplain(id, approver, 'approve');
     return this.#pending.withLock(entry, async () => {
       if (entry.request.status !== 'pending') {
-        return this.#lateDecision(entry.request, approver, 'approve');
+        return this.lateDecision(entry.request, approver, 'approve');
       }
       await this.#checkApprover(entry, approver, 'approve');
       const approval: ApprovalView = {
@@ -83,10 +86,10 @@ export class Decisions {
 
   async deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
     plainText('reason', reason);
-    const entry = await this.#pendingOrExplain(id, approver, 'deny');
+    const entry = await this.pendingOrExplain(id, approver, 'deny');
     return this.#pending.withLock(entry, async () => {
       if (entry.request.status !== 'pending') {
-        return this.#lateDecision(entry.request, approver, 'deny');
+        return this.lateDecision(entry.request, approver, 'deny');
       }
       await this.#checkApprover(entry, approver, 'deny');
       const denial: ApprovalView = { ...auditedApprover(approver), decision: 'deny', comment: reason, at: this.#core.clock.now() };
@@ -109,15 +112,15 @@ export class Decisions {
   }
 
   /** Finds the in-memory pending entry, or explains (and audits) why the decision is refused. */
-  async #pendingOrExplain(id: string, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<PendingEntry> {
+  async pendingOrExplain(id: string, approver: ApproverIdentity, action: DecisionAction): Promise<PendingEntry> {
     const entry = this.#pending.get(id);
     if (entry) return entry;
     const stored = await this.#core.store.getRequest(id);
     if (!stored) throw new NotFoundError(`no request ${JSON.stringify(id)}`, { code: 'REQUEST_NOT_FOUND' });
-    return this.#lateDecision(stored, approver, action);
+    return this.lateDecision(stored, approver, action);
   }
 
-  async #lateDecision(request: StoredRequest, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<never> {
+  async lateDecision(request: StoredRequest, approver: ApproverIdentity, action: DecisionAction): Promise<never> {
     await this.#core.audit.safe({
       type: 'approval.late',
       requestId: request.id,

@@ -1,7 +1,7 @@
 import type { AsyncQueue } from '../../../common/async-queue.js';
 import type { TimerHandle } from '../../../common/clock.js';
 import type { ErrorCode } from '../../../model/error-codes.js';
-import type { ApprovalView, RequestView } from '../../../model/request.js';
+import type { ApprovalView, BreakGlassView, RequestView } from '../../../model/request.js';
 import type { RequireSpec } from '../../config/types.js';
 import type { StoredRequest } from '../../state/store.js';
 import type { Deadlined } from '../deadline-queue.js';
@@ -29,6 +29,8 @@ export interface PendingEntry extends Deadlined {
   groups?: Map<string, readonly string[]>;
   /** Every name each approver is known by: the same person through another channel counts once. */
   people?: Map<string, ReadonlySet<string>>;
+  /** Set when an on-call approver broke the glass on it. */
+  breakGlass?: BreakGlassView;
   /** Escalation timers, when the rule escalates. */
   escalations?: TimerHandle[];
   /** Monotonic deadline. */
@@ -51,5 +53,6 @@ export function approvalList(entry: PendingEntry): ApprovalView[] {
 
 /** What approvers see of a pending request: its approvals so far, who may decide, time left. */
 export function pendingView(views: RequestViews, entry: PendingEntry): RequestView {
-  return views.view(entry.request, approvalList(entry), entry.approvers, undefined, entry.deadline);
+  const view = views.view(entry.request, approvalList(entry), entry.approvers, undefined, entry.deadline);
+  return entry.breakGlass === undefined ? view : { ...view, breakGlass: entry.breakGlass };
 }

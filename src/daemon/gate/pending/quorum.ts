@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../../model/error-codes.js';
-import type { ApproverIdentity } from '../../../model/context.js';
+import type { ApproverIdentity, RequestContext } from '../../../model/context.js';
 import { approverAllowed } from '../../policy/index.js';
 import { approvalList, type PendingEntry } from './pending-entry.js';
 
@@ -17,16 +17,20 @@ export function alreadyApproved(entry: PendingEntry, approver: ApproverIdentity,
   return Boolean(entry.approvals?.has(approver.subject)) || [...(entry.people?.values() ?? [])].some((k) => [...keys].some((key) => k.has(key)));
 }
 
+/** Whether the approver, under any name they are known by, is the run's actor or commit author. */
+export function isRequester(context: RequestContext, approver: ApproverIdentity): boolean {
+  const names = [approver.subject, approver.name, ...approver.aliases].map((n) => n.toLowerCase());
+  const requesters = [context.actor, context.commitAuthor].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase());
+  return requesters.some((r) => names.includes(r));
+}
+
 /** Why this approver may not take this action on this request, or undefined when they may. */
 export function approverRefusal(
   entry: PendingEntry,
   approver: ApproverIdentity,
   action: 'approve' | 'deny',
 ): { readonly reason: string; readonly code: ErrorCode } | undefined {
-  const { context } = entry.request;
-  const names = [approver.subject, approver.name, ...approver.aliases].map((n) => n.toLowerCase());
-  const requesters = [context.actor, context.commitAuthor].filter((n): n is string => Boolean(n)).map((n) => n.toLowerCase());
-  if (action === 'approve' && requesters.some((r) => names.includes(r))) {
+  if (action === 'approve' && isRequester(entry.request.context, approver)) {
     return { reason: 'the requester cannot approve their own request', code: 'SELF_APPROVAL' };
   }
   if (!approverAllowed(entry.approvers, approver)) {

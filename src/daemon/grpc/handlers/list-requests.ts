@@ -11,7 +11,7 @@ export function listRequestsHandler({ gate, approvers }: HandlerDeps): UnaryHand
   return async (request, { metadata }) => {
     await approvers.resolve(metadataRecord(metadata));
     const statuses = toStatuses(request.statuses);
-    const views = await gate.listRequests(statuses.length > 0 ? { statuses } : {});
+    const views = await gate.listRequests({ ...(statuses.length > 0 && { statuses }), ...(request.needsReview && { needsReview: true }) });
     return { requests: views.map(toWireRequest) };
   };
 }

@@ -7,6 +7,10 @@ export interface ListRequestsRequest {
    * Only requests in these states; empty means all.
    */
   'statuses'?: (_jitgate_v1_State)[];
+  /**
+   * Only break-glass grants nobody has reviewed yet.
+   */
+  'needsReview'?: (boolean);
 }
 
 export interface ListRequestsRequest__Output {
@@ -14,4 +18,8 @@ export interface ListRequestsRequest__Output {
    * Only requests in these states; empty means all.
    */
   'statuses': (_jitgate_v1_State__Output)[];
+  /**
+   * Only break-glass grants nobody has reviewed yet.
+   */
+  'needsReview': (boolean);
 }

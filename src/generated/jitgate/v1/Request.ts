@@ -3,6 +3,7 @@
 import type { Context as _jitgate_v1_Context, Context__Output as _jitgate_v1_Context__Output } from '../../jitgate/v1/Context.js';
 import type { State as _jitgate_v1_State, State__Output as _jitgate_v1_State__Output } from '../../jitgate/v1/State.js';
 import type { Approval as _jitgate_v1_Approval, Approval__Output as _jitgate_v1_Approval__Output } from '../../jitgate/v1/Approval.js';
+import type { BreakGlass as _jitgate_v1_BreakGlass, BreakGlass__Output as _jitgate_v1_BreakGlass__Output } from '../../jitgate/v1/BreakGlass.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -47,6 +48,10 @@ export interface Request {
    * Set once credentials were minted.
    */
   'grantId'?: (string);
+  /**
+   * Set when the request was granted by break-glass.
+   */
+  'breakGlass'?: (_jitgate_v1_BreakGlass | null);
 }
 
 /**
@@ -91,4 +96,8 @@ export interface Request__Output {
    * Set once credentials were minted.
    */
   'grantId': (string);
+  /**
+   * Set when the request was granted by break-glass.
+   */
+  'breakGlass': (_jitgate_v1_BreakGlass__Output | null);
 }
