@@ -112,7 +112,8 @@ function applyMutation(doc: Json, m: Mutation): void {
       else Reflect.deleteProperty(parent, key);
       return;
     case 'add': {
-      const target = at(doc, path);
+      // The root too: a top-level `__proto__` or `constructor` is a mistake an operator can write.
+      const target = m.pick % (all.length + 1) === all.length ? doc : at(doc, path);
       if (Array.isArray(target)) target.push(m.value);
       else if (target !== null && typeof target === 'object') put(target, m.key, m.value);
       else put(parent, key, { [m.key]: m.value });
@@ -174,6 +175,25 @@ describe('fuzz: check-config', () => {
     const { code, stderr } = await jitgated(['check-config', file]);
     assert.equal(code, EX_CONFIG, stderr);
     assert.equal(stderr, `jitgated: invalid config ${file}: a[0]: is an alias of a node that contains it (a recursive alias)\n`);
+  });
+
+  // Found by the random-YAML property (seed 99): a top-level key naming an Object.prototype member
+  // reached the section-schema table's prototype ("schema.safeParse is not a function", exit 1).
+  it('regression: top-level `__proto__`, `constructor`, `toString` keys are unknown keys, not a TypeError', async () => {
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      for (const value of ['1', 'null', '{ listen: 1 }']) {
+        const text = `${key}: ${value}\n`;
+        const { config, problems } = await checkConfigText(text, { source: 'fuzz.yaml', baseDir: dir });
+        assert.equal(config, undefined);
+        const at = problems.find((p) => p.path === key);
+        assert.match(at?.message ?? '', /^unknown key \(expected one of: listen, /, `${text}: ${JSON.stringify(problems)}`);
+      }
+    }
+    const file = join(dir, 'proto.yaml');
+    await writeFile(file, '__proto__: -5.4e-323\nconstructor: null\n');
+    const { code, stderr } = await jitgated(['check-config', file]);
+    assert.equal(code, EX_CONFIG, stderr);
+    assert.match(stderr, new RegExp(`^jitgated: invalid config ${file}: __proto__: unknown key`, 'm'));
   });
 
   it('random YAML never throws: it is refused, every problem one clean line', async () => {
