@@ -3,9 +3,10 @@
  * `/slack/interactions`, `/webhook/decisions`, the web approval routes (`/requests/…`, as an
  * anonymous visitor and as a signed-in approver whose form lacks the right CSRF token) and
  * `/auth/*`. A request waits for one approval all along, and Slack, the webhook sender and the
- * signed-in approver are each allowed to give it. Properties: no answer is 5xx; no approval,
- * denial or grant is recorded (audit log and request page); `/healthz` still answers. A correctly
- * signed webhook decision at the end is recorded, so the "nothing recorded" checks can see one.
+ * signed-in approver are each allowed to give one of its two. Properties: no answer is 5xx; no
+ * approval, denial or grant is recorded (audit log and request page); `/healthz` still answers.
+ * At the end the approver's own form and a correctly signed webhook decision are recorded, so the
+ * "nothing recorded" checks can see one.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,7 +28,7 @@ import { fuzzOptions } from './fuzz-runs.js';
 const POLICIES = `
   - name: token-needs-sre
     match: { resource: demo-token, repository: acme/api }
-    require: { approvals: 1, from: [group:sre], expires_after: 10m }
+    require: { approvals: 2, from: [group:sre], expires_after: 10m }
   - name: everything-else
     decision: deny`;
 
@@ -109,9 +110,9 @@ notifiers:
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function send(sent: Sent, client?: WebClient): Promise<number> {
+  async function send(sent: Sent): Promise<number> {
     const init: RequestInit = { method: sent.method, headers: sent.headers, redirect: 'manual', ...(sent.body === undefined ? {} : { body: sent.body }) };
-    const res = client ? await client.fetch(sent.path, init) : await fetch(new URL(sent.path, base), init);
+    const res = await fetch(new URL(sent.path, base), init);
     await res.arrayBuffer();
     return res.status;
   }
@@ -120,7 +121,7 @@ notifiers:
     const decided = (await daemon.audit()).filter((e) => DECIDED.test(e.type));
     assert.deepEqual(decided.map((e) => e.type), [], 'no decision and no grant recorded');
     const page = await (await approver.fetch(`/requests/${id}`)).text();
-    assert.match(page, /<tr><th>Approvals<\/th><td>0 of 1 needed/, 'the request page shows no approval');
+    assert.match(page, /<tr><th>Approvals<\/th><td>0 of 2 needed/, 'the request page shows no approval');
     const health = await fetch(new URL('/healthz', base));
     assert.equal(health.status, 200, 'the daemon still answers /healthz');
     await health.arrayBuffer();
@@ -225,9 +226,9 @@ notifiers:
   it('the approval pages, anonymous and signed in with a wrong CSRF token: never 5xx, never decide', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'), pagePath(), pageHeaders(), formBody(), fc.boolean(), async (method, path, headers, body, signedIn) => {
-        // A signed-in approver's cookie replaces any fuzzed one (WebClient sends its own jar).
-        const sent: Sent = { method, path, headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body }) };
-        notServerError(sent, await send(sent, signedIn ? approver : undefined));
+        // The signed-in approver's session cookie replaces any fuzzed one; their own jar stays as it was.
+        const sent: Sent = { method, path, headers: signedIn ? { ...headers, cookie: approver.cookieHeader } : headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body }) };
+        notServerError(sent, await send(sent));
       }),
       fuzzOptions(250),
     );
@@ -266,12 +267,16 @@ notifiers:
     await assertNothingDecided();
   });
 
-  it('the control: a correctly signed webhook decision is recorded, so the checks above can see one', async () => {
+  it('the controls: the signed-in approver with the right CSRF token, then a correctly signed webhook decision, are recorded', async () => {
+    const form = new URLSearchParams({ csrf, comment: 'control' }).toString();
+    const web = await send({ method: 'POST', path: `/requests/${id}/approve`, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base, cookie: approver.cookieHeader }, body: form });
+    assert.equal(web, 303);
+    assert.match(await (await approver.fetch(`/requests/${id}`)).text(), /<tr><th>Approvals<\/th><td>1 of 2 needed/);
     const body = JSON.stringify({ request_id: id, decision: 'approve' });
     const status = await send({ method: 'POST', path: '/webhook/decisions', headers: { 'content-type': 'application/json', ...webhookSignatureHeaders(HOOK_SECRET, body, Date.now()) }, body });
     assert.equal(status, 200);
     const types = (await daemon.audit()).map((e) => e.type);
-    assert.ok(types.includes('approval.recorded'), types.join());
+    assert.equal(types.filter((t) => t === 'approval.recorded').length, 2, types.join());
     const result = await run?.exited;
     assert.equal(result?.code, 0, result?.stderr);
   });
