@@ -43,13 +43,35 @@ function parseYaml(text: string, source: string, problems: ProblemList): unknown
     problems.add('', `${source}: YAML syntax error at ${where}: ${what}`);
     return undefined;
   }
+  let data: unknown;
   try {
     // A low alias budget: a config never needs many, and "billion laughs" documents need a lot.
-    return doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     problems.add('', `${source}: ${errorMessage(err)}`);
     return undefined;
   }
+  // An alias inside the node it names (`a: &a [*a]`) makes a cycle every later check would recurse into forever.
+  const cycle = recursiveAlias(data, [], new Set());
+  if (cycle !== undefined) {
+    problems.add(cycle, 'is an alias of a node that contains it (a recursive alias)');
+    return undefined;
+  }
+  return data;
+}
+
+/** The key path of the first value that is one of its own ancestors, if any. */
+function recursiveAlias(value: unknown, path: readonly PropertyKey[], ancestors: Set<object>): PropertyKey[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (ancestors.has(value)) return [...path];
+  ancestors.add(value);
+  const entries: [PropertyKey, unknown][] = Array.isArray(value) ? value.map((v: unknown, i) => [i, v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const found = recursiveAlias(child, [...path, key], ancestors);
+    if (found !== undefined) return found;
+  }
+  ancestors.delete(value);
+  return undefined;
 }
 
 /** Runs every document check on `text`; the Config is built only when nothing was found. */

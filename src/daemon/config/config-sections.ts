@@ -4,7 +4,7 @@
  * reports a bad duration and a rule naming an unknown resource together.
  */
 import type { z } from 'zod';
-import { ownRecord } from '../../common/own-keys.js';
+import { ownRecord, ownValue } from '../../common/own-keys.js';
 import {
   auditSchema,
   groupsSchema,
@@ -80,7 +80,8 @@ const SECTION_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
 
 /** Whether a section with a schema of its own parses as a whole (sections without one count as parsed). */
 function wholeSection(key: string, value: unknown): boolean {
-  const schema = SECTION_SCHEMAS[key];
+  // Own keys only: a top-level `__proto__` or `constructor` would find Object.prototype's members.
+  const schema = ownValue(SECTION_SCHEMAS, key);
   return schema === undefined || schema.safeParse(value).success;
 }
 

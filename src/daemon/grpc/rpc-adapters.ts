@@ -5,6 +5,7 @@ import type { LimitsConfig } from '../config/types.js';
 import { Call, logFailure, type CallContext } from './call-context.js';
 import { checkMetadataSize } from './metadata.js';
 import { errorCodeTrailer, toServiceError } from './status.js';
+import { assertDecoded } from './undecodable-request.js';
 
 /** A unary handler: the domain work of one RPC, with no transport concerns. */
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -87,6 +88,7 @@ function unaryCall<Req, Res>(
     }
     (async () => {
       checkMetadataSize(call.metadata, limits.maxMetadataBytes);
+      assertDecoded(call.request);
       return fn(call.request, ctx);
     })().then(
       (value) => {
@@ -125,6 +127,7 @@ function streamCall<Req, Res>(
     let run: Promise<grpc.Metadata | undefined>;
     try {
       checkMetadataSize(call.metadata, limits.maxMetadataBytes);
+      assertDecoded(call.request);
       run = fn(call.request, ctx, write);
     } catch (err) {
       run = Promise.reject(err instanceof Error ? err : new Error(String(err)));

@@ -21,6 +21,7 @@ import { ACCESS_SERVICE, APPROVAL_SERVICE, addHealth, reflectionAdder, type Heal
 import { bindSocket, bindTcp } from './listeners.js';
 import { loadJitgateProto } from './load-proto.js';
 import { createRpcAdapters } from './rpc-adapters.js';
+import { tolerantDecoding } from './undecodable-request.js';
 
 export { ACCESS_SERVICE, APPROVAL_SERVICE } from './health.js';
 
@@ -108,8 +109,8 @@ function createListener(options: GrpcServerOptions, services: Services, withAcce
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.limits.maxMessageBytes });
   const names = withAccess ? [ACCESS_SERVICE, APPROVAL_SERVICE] : [APPROVAL_SERVICE];
   const health = addHealth(server, names);
-  if (withAccess) server.addService(proto.jitgate.v1.AccessService.service, services.access);
-  server.addService(proto.jitgate.v1.ApprovalService.service, services.approval);
+  if (withAccess) server.addService(tolerantDecoding(proto.jitgate.v1.AccessService.service), services.access);
+  server.addService(tolerantDecoding(proto.jitgate.v1.ApprovalService.service), services.approval);
   return { server, health, addReflection: reflectionAdder(server, packageDefinition, names) };
 }
 

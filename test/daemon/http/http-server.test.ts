@@ -1,26 +1,8 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createHttpServer, type HttpServer } from '../../../src/daemon/http/http-server.js';
-
-/** Sends raw bytes and collects whatever comes back until the server closes or ends the reply. */
-function rawRequest(address: string, data: string): Promise<string> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), host ?? '127.0.0.1');
-    let out = '';
-    socket.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    socket.on('error', () => undefined); // the server may reset after refusing: the reply is what matters
-    socket.on('close', () => {
-      resolve(out);
-    });
-    socket.write(data);
-    socket.on('data', () => {
-      if (/\r\n\r\n/.test(out)) socket.end();
-    });
-  });
-}
+import { rawRequest } from '../../support/raw-http.js';
 
 describe('http server', () => {
   let server: HttpServer;
