@@ -92,6 +92,8 @@ function randomMessage(name: string, ids: fc.Arbitrary<string>, idToken: fc.Arbi
       return fc.constant({});
     case 'Approve':
       return fc.record({ id: fc.oneof(ids, text), comment: text }, { requiredKeys: [] });
+    case 'Review':
+      return fc.record({ id: fc.oneof(ids, text), verdict: fc.oneof(text, fc.constantFrom('ok', 'concern')), note: text }, { requiredKeys: [] });
     default:
       return fc.record({ id: fc.oneof(ids, text), reason: text }, { requiredKeys: [] });
   }
