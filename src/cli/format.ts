@@ -1,3 +1,4 @@
+import { approverSummary, channelLabel } from '../common/decision-text.js';
 import { displayText } from '../common/display-text.js';
 import { formatDuration } from '../common/duration.js';
 import type { AccessProgress, RequestInfo } from '../client/types.js';
@@ -30,8 +31,11 @@ function progressLine(p: AccessProgress, now: number): string {
         `Approve with: jitgate approve ${r.id}`
       );
     }
-    case 'approved':
-      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
+    case 'approved': {
+      // Who approved, through which channel, with what comment: the requester's answer to "who let this run?".
+      const by = approverSummary(r.approvals, true);
+      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired})${by ? ` by ${by}` : ''}; minting credentials`;
+    }
     case 'granted':
       return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
     default:
@@ -82,7 +86,7 @@ export function formatRequestDetails(r: RequestInfo, now: number): string {
   for (const [label, value] of fields) if (value) lines.push(`  ${label.padEnd(14)}${value}`);
   lines.push(`approvers ${r.approvalsRequired} of ${r.approvers.join(', ') || '(none)'}; ${approvalsSoFar(r)} so far`);
   for (const a of r.approvals) {
-    lines.push(`  ${a.decision} by ${a.name} (${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
+    lines.push(`  ${a.decision} by ${a.name} (${channelLabel(a)}, trust ${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
   }
   lines.push(`created   ${new Date(r.createdAt).toISOString()}`);
   if (r.status === 'pending') lines.push(`expires   in ${timeLeft(r, now)}`);

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../model/context.js';
-import type { RequestStatus } from '../model/request.js';
+import { APPROVAL_CHANNELS, channelFromTrust, type ApprovalChannel, type ApprovalView, type RequestStatus } from '../model/request.js';
 import type { Context__Output } from '../generated/jitgate/v1/Context.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
 import type { State__Output } from '../generated/jitgate/v1/State.js';
@@ -58,14 +58,20 @@ export function toRequestInfo(r: Request__Output | null): RequestInfo {
     rule: r.rule === '' ? null : r.rule,
     approvalsRequired: r.approvalsRequired,
     approvers: r.approvers,
-    approvals: r.approvals.map((a) => ({
+    approvals: r.approvals.map((a) => {
+      const trust: ApprovalView['trust'] = a.trust === 'idp' || a.trust === 'slack' || a.trust === 'webhook' ? a.trust : 'local';
+      // An older daemon sends no channel: judge by trust, as the daemon does for its old records.
+      const channel = APPROVAL_CHANNELS.has(a.channel) ? (a.channel as ApprovalChannel) : channelFromTrust(trust);
+      return {
       subject: a.subject,
       name: a.name,
-      trust: a.trust === 'idp' || a.trust === 'slack' || a.trust === 'webhook' ? a.trust : 'local',
+      trust,
+      channel,
       decision: a.decision === 'approve' ? 'approve' : 'deny',
       at: Number(a.atMs),
       ...opt('comment', a.comment),
-    })),
+    } satisfies ApprovalView;
+    }),
     createdAt: Number(r.createdAtMs),
     expiresAt: Number(r.expiresAtMs),
     ...opt('statusReason', r.statusReason),

@@ -62,6 +62,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX token_ids_by_expiry ON token_ids (expires_at);
   `,
+  // Where each decision entered (cli, web, slack, webhook). Older rows stay NULL: read as their trust implies.
+  `ALTER TABLE approvals ADD COLUMN channel TEXT`,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */

@@ -60,6 +60,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX token_ids_by_expiry ON token_ids (expires_at);
   `,
+  // Where each decision entered (cli, web, slack, webhook). Older rows stay NULL: read as their trust implies.
+  `ALTER TABLE approvals ADD COLUMN channel TEXT`,
 ];
 
 /**

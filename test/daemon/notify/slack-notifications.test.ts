@@ -94,16 +94,21 @@ describe('Slack notifier and interactions', () => {
     for (const expected of ['acme/api', 'refs/heads/main', 'a'.repeat(40), 'demo-db', '1m', 'alice', 'migrate', '0 of 2', 'group:sre', 'jitgate_approve', 'jitgate_deny']) {
       assert.ok(text.includes(expected), `message shows ${expected}`);
     }
-    const buttons = (message.args.blocks as { type: string; elements?: { value?: string }[] }[]).find((b) => b.type === 'actions');
+    const buttons = (message.args.blocks as { type: string; elements?: { value?: string; action_id?: string }[] }[]).find((b) => b.type === 'actions');
     assert.deepEqual(
-      buttons?.elements?.map((e) => e.value),
-      [id, id],
+      buttons?.elements?.map((e) => [e.action_id, e.value]),
+      [
+        ['jitgate_approve', id],
+        ['jitgate_approve_comment', id],
+        ['jitgate_deny_reason', id],
+        ['jitgate_deny', id],
+      ],
     );
 
     const bob = click({ user: 'U0BOB', action: 'jitgate_approve', requestId: id, ts });
     assert.equal((await postSlack(address, bob.body, bob.headers)).status, 200);
     await waitFor(async () => (await approvals(id)) === 1, "bob's approval");
-    await waitFor(() => slack.accepted('chat.update').some((c) => blockText(c).includes('1 of 2: bob (slack)')), 'the message updated with bob');
+    await waitFor(() => slack.accepted('chat.update').some((c) => blockText(c).includes('1 of 2: bob (Slack)')), 'the message updated with bob');
 
     const dave = click({ user: 'U0DAVE', action: 'jitgate_approve', requestId: id, ts });
     assert.equal((await postSlack(address, dave.body, dave.headers)).status, 200);
@@ -168,7 +173,7 @@ describe('Slack notifier and interactions', () => {
     const resent = await postSlack(address, deny.body, signSlack(SIGNING_SECRET, deny.body, f.clock.now() + 1000));
     assert.match(resent.text, /already handled/);
     const denied = await probe.next('denied');
-    assert.match(denied.reason, /denied by bob: denied in Slack/);
+    assert.match(denied.reason, /denied by bob \(Slack\): denied in Slack/);
     await notifications.close(); // waits for work acknowledged but not yet done
     const audit = (await readFile(f.config.audit.file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; requestId?: string });
     const mine = audit.filter((r) => r.requestId === id);

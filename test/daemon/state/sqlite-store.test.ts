@@ -40,7 +40,7 @@ describe('SqliteStateStore', () => {
     const first = openSqliteStore({ path });
     await first.insertRequest(request);
     assert.equal(await first.transitionRequest(request.id, ['pending'], { status: 'approved', updatedAt: T0 + 1 }), true);
-    assert.equal(await first.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'idp', decision: 'approve', at: T0 }), true);
+    assert.equal(await first.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'idp', channel: 'web', decision: 'approve', at: T0 }), true);
     await first.insertGrant(grant);
     assert.equal(await first.rememberTokenId(issuer, 'jti-1', T0 + 600_000, T0), true);
     await first.close();
@@ -49,7 +49,7 @@ describe('SqliteStateStore', () => {
     const second = openSqliteStore({ path });
     try {
       assert.deepEqual(await second.getRequest(request.id), { ...request, status: 'approved', updatedAt: T0 + 1 });
-      assert.equal(await second.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'slack', decision: 'approve', at: T0 + 5 }), false);
+      assert.equal(await second.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'slack', channel: 'slack', decision: 'approve', at: T0 + 5 }), false);
       assert.equal((await second.listApprovals(request.id)).length, 1);
       assert.deepEqual(await second.listGrants(['live']), [grant]);
       assert.equal(await second.rememberTokenId(issuer, 'jti-1', T0 + 600_000, T0 + 60_000), false);

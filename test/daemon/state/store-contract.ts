@@ -55,7 +55,7 @@ export function sampleGrant(requestId: string, overrides: Partial<StoredGrant> =
 }
 
 function approval(requestId: string, subject: string, overrides: Partial<StoredApproval> = {}): StoredApproval {
-  return { requestId, subject, name: subject, trust: 'idp', decision: 'approve', at: T0 + 1000, ...overrides };
+  return { requestId, subject, name: subject, trust: 'idp', channel: 'web', decision: 'approve', at: T0 + 1000, ...overrides };
 }
 
 /**
