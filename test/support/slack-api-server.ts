@@ -64,8 +64,9 @@ function decodeArgs(contentType: string, raw: string): Record<string, unknown> {
 }
 
 const plainText = (v: unknown, max: number): boolean => {
-  const o = v as Record<string, unknown> | undefined;
-  return typeof o === 'object' && o !== null && o.type === 'plain_text' && typeof o.text === 'string' && o.text.length > 0 && o.text.length <= max;
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return o.type === 'plain_text' && typeof o.text === 'string' && o.text.length > 0 && o.text.length <= max;
 };
 
 function inputBlocks(view: Readonly<Record<string, unknown>>): Record<string, unknown>[] {
