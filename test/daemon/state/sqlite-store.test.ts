@@ -95,6 +95,49 @@ describe('SqliteStateStore', () => {
     }
   });
 
+  it('migrates a database from before channels: old approvals read as their trust implies, new ones keep theirs', async () => {
+    const path = freshPath();
+    await openSqliteStore({ path }).close();
+    // Back to schema 1 as a jitgate before channels left it: no channel column, approvals of each trust.
+    const raw = new Database(path);
+    const request = sampleRequest();
+    try {
+      raw.exec('DROP TABLE approvals; DROP TABLE grants; DROP TABLE requests; DROP TABLE token_ids;');
+      raw.exec(SQLITE_MIGRATIONS[0] ?? '');
+      raw.pragma('user_version = 1');
+      raw
+        .prepare(
+          `INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, created_at, expires_at, updated_at)
+           VALUES (?, 'demo-db', 'r', ?, '{}', 60000, 'pending', ?, ?, ?)`,
+        )
+        .run(request.id, JSON.stringify(request.context), T0, T0 + 60_000, T0);
+      const add = raw.prepare("INSERT INTO approvals (request_id, subject, name, trust, decision, at) VALUES (?, ?, ?, ?, 'approve', ?)");
+      add.run(request.id, 'bob', 'bob', 'local', T0 + 1);
+      add.run(request.id, 'sub-carol', 'carol', 'idp', T0 + 2);
+      add.run(request.id, 'carol-slack', 'carol', 'slack', T0 + 3);
+      add.run(request.id, 'dave', 'dave', 'webhook', T0 + 4);
+    } finally {
+      raw.close();
+    }
+    const store = openSqliteStore({ path });
+    try {
+      assert.equal(await store.addApproval({ requestId: request.id, subject: 'sub-erin', name: 'erin', trust: 'idp', channel: 'web', decision: 'approve', at: T0 + 5 }), true);
+      const approvals = await store.listApprovals(request.id);
+      assert.deepEqual(
+        approvals.map((a) => [a.name, a.trust, a.channel]),
+        [
+          ['bob', 'local', 'cli'],
+          ['carol', 'idp', 'unknown'],
+          ['carol', 'slack', 'slack'],
+          ['dave', 'webhook', 'webhook'],
+          ['erin', 'idp', 'web'],
+        ],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a database from a newer schema, naming the path', async () => {
     const path = freshPath();
     await openSqliteStore({ path }).close();
