@@ -1,3 +1,4 @@
+import { approverSummary, channelLabel } from '../common/decision-text.js';
 import { displayText } from '../common/display-text.js';
 import { formatDuration } from '../common/duration.js';
 import type { AccessProgress, RequestInfo } from '../client/types.js';
@@ -41,9 +42,12 @@ function progressLine(p: AccessProgress, now: number): string {
         `Approve with: jitgate approve ${r.id}`
       );
     }
-    case 'approved':
+    case 'approved': {
       if (r.breakGlass) return `jitgate: request ${r.id} granted by BREAK-GLASS (${breakGlassText(r.breakGlass)}), without approvals; minting credentials`;
-      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
+      // Who approved, through which channel, with what comment: the requester's answer to "who let this run?".
+      const by = approverSummary(r.approvals, true);
+      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired})${by ? ` by ${by}` : ''}; minting credentials`;
+    }
     case 'granted':
       return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
     default:
@@ -95,7 +99,7 @@ export function formatRequestDetails(r: RequestInfo, now: number): string {
   for (const [label, value] of fields) if (value) lines.push(`  ${label.padEnd(14)}${value}`);
   lines.push(`approvers ${r.approvalsRequired} of ${r.approvers.join(', ') || '(none)'}; ${approvalsSoFar(r)} so far`);
   for (const a of r.approvals) {
-    lines.push(`  ${a.decision} by ${a.name} (${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
+    lines.push(`  ${a.decision} by ${a.name} (${channelLabel(a)}, trust ${a.trust}) at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);
   }
   if (r.breakGlass) {
     lines.push(`BREAK-GLASS ${breakGlassText(r.breakGlass)} at ${new Date(r.breakGlass.at).toISOString()}`);

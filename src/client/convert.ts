@@ -1,5 +1,5 @@
 import type { ApproverIdentity, RequestContext } from '../model/context.js';
-import type { BreakGlassView, RequestStatus } from '../model/request.js';
+import { APPROVAL_CHANNELS, channelFromTrust, type ApprovalChannel, type ApprovalView, type BreakGlassView, type RequestStatus } from '../model/request.js';
 import type { BreakGlass__Output } from '../generated/jitgate/v1/BreakGlass.js';
 import type { Context__Output } from '../generated/jitgate/v1/Context.js';
 import type { Request__Output } from '../generated/jitgate/v1/Request.js';
@@ -87,14 +87,20 @@ export function toRequestInfo(r: Request__Output | null): RequestInfo {
     rule: r.rule === '' ? null : r.rule,
     approvalsRequired: r.approvalsRequired,
     approvers: r.approvers,
-    approvals: r.approvals.map((a) => ({
+    approvals: r.approvals.map((a) => {
+      const trust = toTrust(a.trust);
+      // An older daemon sends no channel: judge by trust, as the daemon does for its old records.
+      const channel = APPROVAL_CHANNELS.has(a.channel) ? (a.channel as ApprovalChannel) : channelFromTrust(trust);
+      return {
       subject: a.subject,
       name: a.name,
-      trust: toTrust(a.trust),
+      trust,
+      channel,
       decision: a.decision === 'approve' ? 'approve' : 'deny',
       at: Number(a.atMs),
       ...opt('comment', a.comment),
-    })),
+    } satisfies ApprovalView;
+    }),
     createdAt: Number(r.createdAtMs),
     expiresAt: Number(r.expiresAtMs),
     ...opt('statusReason', r.statusReason),

@@ -6,10 +6,34 @@ export type RequestStatus = 'pending' | 'approved' | 'granted' | 'released' | 'd
 
 export const FINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['released', 'denied', 'expired']);
 
+/**
+ * Where a decision entered the daemon, set by that edge (never claimed by the client): `cli` is the
+ * ApprovalService gRPC API (CLI and SDK). `unknown` only for approvals stored before channels were
+ * recorded, whose trust does not tell (an IdP identity came through the CLI or the web page).
+ */
+export type ApprovalChannel = 'cli' | 'web' | 'slack' | 'webhook' | 'unknown';
+
+export const APPROVAL_CHANNELS: ReadonlySet<string> = new Set<ApprovalChannel>(['cli', 'web', 'slack', 'webhook', 'unknown']);
+
+/** The channel of a decision recorded without one: what its trust implies, else `unknown`. */
+export function channelFromTrust(trust: ApproverIdentity['trust']): ApprovalChannel {
+  switch (trust) {
+    case 'local':
+      return 'cli';
+    case 'slack':
+      return 'slack';
+    case 'webhook':
+      return 'webhook';
+    default:
+      return 'unknown';
+  }
+}
+
 export interface ApprovalView {
   readonly subject: string;
   readonly name: string;
   readonly trust: ApproverIdentity['trust'];
+  readonly channel: ApprovalChannel;
   readonly decision: 'approve' | 'deny';
   readonly comment?: string;
   /** Wall-clock epoch ms. */

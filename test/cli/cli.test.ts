@@ -134,7 +134,7 @@ describe('jitgate CLI', () => {
     const r = await cli(['--socket', h.socket, '--as', 'bob', 'approve', 'req-42', '--comment', 'lgtm']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /req-42\s+approved/);
-    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-42', approver: 'bob', comment: 'lgtm' });
+    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-42', approver: 'bob', comment: 'lgtm', channel: 'cli' });
   });
 
   it('show prints the context and list --json prints JSON', async () => {

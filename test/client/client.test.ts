@@ -97,7 +97,7 @@ describe('JitgateClient', () => {
   it('approver calls carry the local approver identity', async () => {
     const r = await client.approve('req-5', { comment: 'ok' });
     assert.equal(r.status, 'approved');
-    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-5', approver: 'bob', comment: 'ok' });
+    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-5', approver: 'bob', comment: 'ok', channel: 'cli' });
     const d = await client.deny('req-6', { reason: 'not now' });
     assert.equal(d.statusReason, 'not now');
     const list = await client.listRequests({ status: ['released'] });

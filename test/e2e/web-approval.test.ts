@@ -91,7 +91,7 @@ describe('end to end: approving on the web page in a browser', () => {
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(`${base}/requests/${id}`);
     assert.match(await page.locator('.flash').innerText(), /Approved/);
-    assert.match(await page.locator('body').innerText(), /approved by carol@acme\.test \(idp\)/);
+    assert.match(await page.locator('body').innerText(), /approved by carol@acme\.test \(web\)/);
     await page.screenshot({ path: '/tmp/jitgate-web-approved.png', fullPage: true });
     await context.close();
 

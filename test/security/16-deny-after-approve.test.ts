@@ -27,10 +27,10 @@ describe('security 16: an approver who changes their mind can deny, and the deni
     assert.ok(f);
     const probe = new StreamProbe(f.gate, accessInput());
     const { request } = await probe.next('pending');
-    await f.gate.approve(request.id, local('bob'), 'looks fine');
+    await f.gate.approve(request.id, local('bob'), { comment: 'looks fine' });
     await f.gate.deny(request.id, local('bob'), 'wrong commit');
     const denied = await probe.next('denied');
-    assert.match(denied.reason, /denied by bob: wrong commit/);
+    assert.match(denied.reason, /denied by bob \(CLI\): wrong commit/);
 
     const decisions = (view: { approvals: readonly { subject: string; decision: string; comment?: string }[] }): string[][] =>
       view.approvals.map((a) => [a.subject, a.decision, a.comment ?? '']);

@@ -24728,6 +24728,26 @@ function claimedContext(flags, env) {
   return out;
 }
 
+// src/common/decision-text.ts
+var CHANNEL_LABELS = { cli: "CLI", web: "web", slack: "Slack", webhook: "webhook" };
+function channelLabel(approval) {
+  return approval.channel === "unknown" ? approval.trust : CHANNEL_LABELS[approval.channel];
+}
+function decider(approval, withComment) {
+  const who = `${approval.name} (${channelLabel(approval)})`;
+  return withComment && approval.comment ? `${who}: ${JSON.stringify(approval.comment)}` : who;
+}
+function approverSummary(approvals, withComments) {
+  const seen = /* @__PURE__ */ new Set();
+  const parts = [];
+  for (const a of approvals) {
+    if (a.decision !== "approve" || seen.has(a.subject)) continue;
+    seen.add(a.subject);
+    parts.push(decider(a, withComments));
+  }
+  return parts.join(", ");
+}
+
 // src/common/display-text.ts
 var INVISIBLE_RE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 function visibleEscape(ch) {
@@ -24786,9 +24806,11 @@ function progressLine(p, now) {
       const from = r.approvers.length > 0 ? ` from ${r.approvers.join(", ")}` : "";
       return `jitgate: request ${r.id} for ${r.resource} is waiting for ${r.approvalsRequired} approval(s)${from}; ${approvalsSoFar(r)}/${r.approvalsRequired} so far; expires in ${timeLeft(r, now)}. Approve with: jitgate approve ${r.id}`;
     }
-    case "approved":
+    case "approved": {
       if (r.breakGlass) return `jitgate: request ${r.id} granted by BREAK-GLASS (${breakGlassText(r.breakGlass)}), without approvals; minting credentials`;
-      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired}); minting credentials`;
+      const by = approverSummary(r.approvals, true);
+      return `jitgate: request ${r.id} approved (${approvalsSoFar(r)}/${r.approvalsRequired})${by ? ` by ${by}` : ""}; minting credentials`;
+    }
     case "granted":
       return `jitgate: request ${r.id} granted ${r.resource} for ${formatDuration(r.ttlMs)}`;
     default:
@@ -24914,6 +24936,21 @@ var AccessDeniedError = class extends JitgateError {
   static genericCode = "ERR_ACCESS_DENIED";
 };
 
+// src/model/request.ts
+var APPROVAL_CHANNELS = /* @__PURE__ */ new Set(["cli", "web", "slack", "webhook", "unknown"]);
+function channelFromTrust(trust) {
+  switch (trust) {
+    case "local":
+      return "cli";
+    case "slack":
+      return "slack";
+    case "webhook":
+      return "webhook";
+    default:
+      return "unknown";
+  }
+}
+
 // src/model/wire-state.ts
 var STATUS_TO_STATE = {
   pending: "PENDING",
@@ -25002,14 +25039,19 @@ function toRequestInfo(r) {
     rule: r.rule === "" ? null : r.rule,
     approvalsRequired: r.approvalsRequired,
     approvers: r.approvers,
-    approvals: r.approvals.map((a) => ({
-      subject: a.subject,
-      name: a.name,
-      trust: toTrust(a.trust),
-      decision: a.decision === "approve" ? "approve" : "deny",
-      at: Number(a.atMs),
-      ...opt("comment", a.comment)
-    })),
+    approvals: r.approvals.map((a) => {
+      const trust = toTrust(a.trust);
+      const channel = APPROVAL_CHANNELS.has(a.channel) ? a.channel : channelFromTrust(trust);
+      return {
+        subject: a.subject,
+        name: a.name,
+        trust,
+        channel,
+        decision: a.decision === "approve" ? "approve" : "deny",
+        at: Number(a.atMs),
+        ...opt("comment", a.comment)
+      };
+    }),
     createdAt: Number(r.createdAtMs),
     expiresAt: Number(r.expiresAtMs),
     ...opt("statusReason", r.statusReason),

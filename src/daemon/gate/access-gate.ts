@@ -15,7 +15,7 @@ import { Intake } from './pending/intake.js';
 import { PendingRequests } from './pending/pending-requests.js';
 import type { AccessGateOptions, GateListener, RevocationResult } from './ports.js';
 import { RequestViews, withoutRequestId } from './request-views.js';
-import type { Gate } from './types.js';
+import type { DecisionOptions, Gate } from './types.js';
 
 /**
  * The request lifecycle: identity → policy → approvals → mint → release. Every transition is
@@ -99,12 +99,12 @@ export class AccessGate implements Gate {
     return releaseGrant({ grants: this.#grants, revocations: this.#revocations, store: this.#core.store }, grantId, releaseToken);
   }
 
-  approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
-    return this.#decisions.approve(id, approver, comment);
+  approve(id: string, approver: ApproverIdentity, options?: DecisionOptions): Promise<RequestView> {
+    return this.#decisions.approve(id, approver, options);
   }
 
-  deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
-    return this.#decisions.deny(id, approver, reason);
+  deny(id: string, approver: ApproverIdentity, reason: string, options?: Pick<DecisionOptions, 'channel'>): Promise<RequestView> {
+    return this.#decisions.deny(id, approver, reason, options);
   }
 
   breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {

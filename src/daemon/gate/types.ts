@@ -1,5 +1,13 @@
 import type { ApproverIdentity } from '../../model/context.js';
-import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
+import type { AccessInput, AccessUpdate, ApprovalChannel, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
+
+/** What comes with a decision besides who decides. */
+export interface DecisionOptions {
+  /** The approver's comment (an approval's; a denial's reason is its own argument). */
+  readonly comment?: string;
+  /** The edge the decision entered through; judged from the approver's trust when absent. */
+  readonly channel?: ApprovalChannel;
+}
 
 /**
  * The gate: everything between the transport and the parts (identity, policy, approvals, Vault,
@@ -23,8 +31,8 @@ export interface Gate {
   /** Yields every current pending request, then each change to any request, until `signal` aborts. */
   watchRequests(signal: AbortSignal): AsyncIterable<RequestView>;
   /** Throws NotFoundError, PermissionDeniedError (not allowed / self-approval), ConflictError (final). */
-  approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView>;
-  deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView>;
+  approve(id: string, approver: ApproverIdentity, options?: DecisionOptions): Promise<RequestView>;
+  deny(id: string, approver: ApproverIdentity, reason: string, options?: Pick<DecisionOptions, 'channel'>): Promise<RequestView>;
   /**
    * Grants a pending request without quorum, for a member of the rule's break-glass groups.
    * Throws InvalidArgumentError (reason under 10 characters), PermissionDeniedError

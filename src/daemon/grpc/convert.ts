@@ -55,6 +55,7 @@ export function toWireRequest(view: RequestView): Request {
       subject: a.subject,
       name: a.name,
       trust: a.trust,
+      channel: a.channel,
       decision: a.decision,
       comment: a.comment ?? '',
       atMs: wireMs(a.at),

@@ -1,3 +1,4 @@
+import { channelLabel } from '../../common/decision-text.js';
 import { formatDuration } from '../../common/duration.js';
 import type { RequestView } from '../../model/request.js';
 
@@ -29,12 +30,12 @@ export function contextLines(request: RequestView, nowMs: number): [label: strin
 }
 
 export function approvalsText(request: RequestView): string {
-  const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => `${a.name} (${a.trust})`);
+  const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => `${a.name} (${channelLabel(a)})`);
   const count = `${approvedBy.length} of ${request.approvalsRequired}`;
   return approvedBy.length > 0 ? `${count}: ${approvedBy.join(', ')}` : count;
 }
 
-/** One-line outcome, e.g. "GRANTED", "DENIED: denied by bob: not now". */
+/** One-line outcome, e.g. "GRANTED", "DENIED: denied by bob (CLI): not now". */
 export function statusText(request: RequestView): string {
   const label = request.status.toUpperCase();
   return request.statusReason ? `${label}: ${request.statusReason}` : label;

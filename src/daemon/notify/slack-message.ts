@@ -4,6 +4,9 @@ import { contextLines, statusText } from './request-summary.js';
 
 export const APPROVE_ACTION = 'jitgate_approve';
 export const DENY_ACTION = 'jitgate_deny';
+/** The buttons that open the comment modal (slack-modal.ts) instead of deciding at once. */
+export const APPROVE_COMMENT_ACTION = 'jitgate_approve_comment';
+export const DENY_REASON_ACTION = 'jitgate_deny_reason';
 
 /**
  * Slack treats `<...>` as links and mentions (`<!channel>`): text from CI must not be able to ping or
@@ -72,6 +75,9 @@ export function renderSlackMessage(request: RequestView, nowMs: number, pageUrl?
       block_id: 'jitgate_decision',
       elements: [
         { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: request.id },
+        // A comment or a reason the requester reads: these open a modal (views.open) with a text field.
+        { type: 'button', action_id: APPROVE_COMMENT_ACTION, text: { type: 'plain_text', text: 'Approve with comment…' }, value: request.id },
+        { type: 'button', action_id: DENY_REASON_ACTION, text: { type: 'plain_text', text: 'Deny with reason…' }, value: request.id },
         {
           type: 'button',
           action_id: DENY_ACTION,

@@ -90,6 +90,11 @@ export class SlackNotifier implements Notifier {
     await this.#client.chat.postEphemeral({ channel, user, text });
   }
 
+  /** Opens a modal for the person who clicked (views.open); `triggerId` is that click's, valid for 3 seconds. */
+  async openView(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    await this.#client.views.open({ trigger_id: triggerId, view: view as never });
+  }
+
   #forget(id: string): void {
     this.#followed.delete(id);
     this.#messages.delete(id);

@@ -116,6 +116,7 @@ async function mountCallbacks(server: HttpServer, built: BuiltNotifiers, options
           clock,
           logger,
           tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
+          openView: (triggerId, view) => slack.notifier.openView(triggerId, view),
           track,
         }),
       );

@@ -29,6 +29,12 @@ const json = (status: number, body: Record<string, unknown>): HttpResponse => ({
   body: JSON.stringify(body),
 });
 
+const freeText = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length <= 1000 && !hasControlChars(v));
+
+/**
+ * `reason` (a denial's) and `comment` (an approval's) are one free-text field: either name is taken
+ * for either decision, so a sender need not know which one the other uses. Both at once is refused.
+ */
 function parseDecision(raw: Buffer): { requestId: string; decision: 'approve' | 'deny'; reason?: string } | undefined {
   let body: unknown;
   try {
@@ -37,11 +43,12 @@ function parseDecision(raw: Buffer): { requestId: string; decision: 'approve' | 
     return undefined;
   }
   if (typeof body !== 'object' || body === null) return undefined;
-  const { request_id: requestId, decision, reason } = body as Record<string, unknown>;
+  const { request_id: requestId, decision, reason, comment } = body as Record<string, unknown>;
   if (typeof requestId !== 'string' || !/^req_[a-z0-9]{1,64}$/.test(requestId)) return undefined;
   if (decision !== 'approve' && decision !== 'deny') return undefined;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000 || hasControlChars(reason))) return undefined;
-  return { requestId, decision, ...(reason ? { reason } : {}) };
+  if (!freeText(reason) || !freeText(comment) || (reason !== undefined && comment !== undefined)) return undefined;
+  const text = (reason ?? comment) as string | undefined;
+  return { requestId, decision, ...(text ? { reason: text } : {}) };
 }
 
 /**
@@ -61,7 +68,7 @@ export function createWebhookDecisionsHandler(options: WebhookDecisionsOptions):
       return json(401, { error: 'invalid signature' });
     }
     const decision = parseDecision(request.rawBody);
-    if (!decision) return json(400, { error: 'expected {"request_id": "req_…", "decision": "approve"|"deny", "reason"?: string}' });
+    if (!decision) return json(400, { error: 'expected {"request_id": "req_…", "decision": "approve"|"deny", "comment"?: string} ("reason" for "comment" also taken)' });
     const signature = request.headers['x-jitgate-signature'];
     const seen = replays.check([`s:${String(signature)}`]);
     if (seen === 'replay') return json(409, { error: 'replayed decision ignored' });
@@ -71,8 +78,8 @@ export function createWebhookDecisionsHandler(options: WebhookDecisionsOptions):
     try {
       const view =
         decision.decision === 'approve'
-          ? await options.gate.approve(decision.requestId, approver)
-          : await options.gate.deny(decision.requestId, approver, decision.reason ?? 'denied by webhook');
+          ? await options.gate.approve(decision.requestId, approver, { ...(decision.reason ? { comment: decision.reason } : {}), channel: 'webhook' })
+          : await options.gate.deny(decision.requestId, approver, decision.reason ?? 'denied by webhook', { channel: 'webhook' });
       log.info({ requestId: decision.requestId, approver: sender.identity, decision: decision.decision }, 'webhook decision recorded');
       return json(200, { request_id: view.id, status: view.status, approvals: view.approvals.length });
     } catch (err) {

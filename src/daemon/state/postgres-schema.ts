@@ -72,6 +72,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX break_glass_unreviewed ON break_glass (reviewed, seq);
   `,
+  // Where each decision entered (cli, web, slack, webhook). Older rows stay NULL: read as their trust implies.
+  `ALTER TABLE approvals ADD COLUMN channel TEXT`,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */

@@ -18,11 +18,12 @@ export const SQL = {
     SELECT * FROM requests WHERE status = ANY($1::text[]) ORDER BY created_at DESC, seq DESC LIMIT $2`,
   countRequests: 'SELECT count(*) AS n FROM requests WHERE status = ANY($1::text[])',
   addApproval: `
-    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at, channel)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
     ON CONFLICT (request_id, subject) DO UPDATE
-        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
+        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at,
+            channel = excluded.channel
         WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`,
   listApprovals: 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq',
   insertBreakGlass: 'INSERT INTO break_glass (request_id, record, reviewed) VALUES ($1, $2::jsonb, false)',

@@ -183,6 +183,7 @@ export class PostgresStateStore implements StateStore {
         approval.decision,
         approval.comment ?? null,
         checkInteger('at', approval.at),
+        approval.channel,
       ]);
       return result.rowCount === 1;
     });

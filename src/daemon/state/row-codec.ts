@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../model/context.js';
 import { InvalidArgumentError, UnavailableError } from '../../common/errors.js';
 import type { RequireSpec } from '../config/types.js';
-import type { BreakGlassReview, BreakGlassView, RequestStatus } from '../../model/request.js';
+import { APPROVAL_CHANNELS, channelFromTrust, type BreakGlassReview, type BreakGlassView, type RequestStatus } from '../../model/request.js';
 import type { GrantStatus, StoredApproval, StoredGrant, StoredRequest } from './store.js';
 
 /**
@@ -35,6 +35,8 @@ export interface ApprovalRow {
   readonly decision: string;
   readonly comment: string | null;
   readonly at: number | string;
+  /** NULL for rows stored before channels were recorded. */
+  readonly channel?: string | null;
 }
 
 export interface GrantRow {
@@ -110,11 +112,15 @@ export function decodeRequest(row: RequestRow): StoredRequest {
 export function decodeApproval(row: ApprovalRow): StoredApproval {
   if (!APPROVER_TRUST.has(row.trust)) throw corrupt('approval.trust');
   if (row.decision !== 'approve' && row.decision !== 'deny') throw corrupt('approval.decision');
+  const trust = row.trust as StoredApproval['trust'];
+  const channel = row.channel ?? null;
+  if (channel !== null && !APPROVAL_CHANNELS.has(channel)) throw corrupt('approval.channel');
   return {
     requestId: row.request_id,
     subject: row.subject,
     name: row.name,
-    trust: row.trust as StoredApproval['trust'],
+    trust,
+    channel: channel === null ? channelFromTrust(trust) : (channel as StoredApproval['channel']),
     decision: row.decision,
     ...(row.comment === null ? {} : { comment: row.comment }),
     at: int(row.at, 'approval.at'),

@@ -69,6 +69,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX break_glass_unreviewed ON break_glass (reviewed);
   `,
+  // Where each decision entered (cli, web, slack, webhook). Older rows stay NULL: read as their trust implies.
+  `ALTER TABLE approvals ADD COLUMN channel TEXT`,
 ];
 
 /**

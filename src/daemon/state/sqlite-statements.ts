@@ -46,11 +46,12 @@ return {
       'SELECT count(*) FROM requests WHERE status IN (SELECT value FROM json_each(?))',
     ).pluck(),
     addApproval: db.prepare<[Bind]>(`
-      INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at)
-      VALUES (@requestId, @subject, @name, @trust, @decision, @comment, @at)
+      INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at, channel)
+      VALUES (@requestId, @subject, @name, @trust, @decision, @comment, @at, @channel)
       -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
       ON CONFLICT (request_id, subject) DO UPDATE
-        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at
+        SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at,
+            channel = excluded.channel
         WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`),
     listApprovals: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE request_id = ? ORDER BY at, rowid'),
     insertBreakGlass: db.prepare<[Bind]>('INSERT INTO break_glass (request_id, record, reviewed) VALUES (@requestId, @record, 0)'),

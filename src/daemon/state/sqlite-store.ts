@@ -168,6 +168,7 @@ export class SqliteStateStore implements StateStore {
         decision: approval.decision,
         comment: approval.comment ?? null,
         at: checkInteger('at', approval.at),
+        channel: approval.channel,
       });
       return result.changes === 1;
     }, true);

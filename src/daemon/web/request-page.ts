@@ -1,4 +1,5 @@
 import type { ApproverIdentity } from '../../model/context.js';
+import { channelLabel } from '../../common/decision-text.js';
 import { displayText } from '../../common/display-text.js';
 import { formatDuration } from '../../common/duration.js';
 import type { RequestView } from '../../model/request.js';
@@ -39,7 +40,7 @@ export function renderRequestPage(input: RequestPageInput): string {
   const { request: r, identity } = input;
   const c = r.context;
   const approvals = r.approvals.map(
-    (a) => html`<li><strong>${a.decision === 'approve' ? 'approved' : 'denied'}</strong> by ${a.name} <code>(${a.trust})</code> at ${new Date(a.at).toISOString()}${a.comment ? html` — ${a.comment}` : ''}</li>`,
+    (a) => html`<li><strong>${a.decision === 'approve' ? 'approved' : 'denied'}</strong> by ${a.name} <code>(${channelLabel(a)})</code> at ${new Date(a.at).toISOString()}${a.comment ? html` — ${a.comment}` : ''}</li>`,
   );
   const flash = input.flash ? html`<p class="flash flash-${input.flash.kind}" role="status">${input.flash.text}</p>` : raw('');
   let actions: SafeHtml;

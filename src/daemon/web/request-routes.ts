@@ -93,7 +93,10 @@ async function decide(ctx: WebContext, request: HttpRequest, id: string, action:
   const current = await currentIdentity(ctx, session, id);
   if ('page' in current) return current.page;
   try {
-    const view = action === 'approve' ? await gate.approve(id, current.identity, text === '' ? undefined : text) : await gate.deny(id, current.identity, text);
+    const view =
+      action === 'approve'
+        ? await gate.approve(id, current.identity, { ...(text === '' ? {} : { comment: text }), channel: 'web' })
+        : await gate.deny(id, current.identity, text, { channel: 'web' });
     session.flash = { kind: 'info', text: action === 'approve' ? `Approved: the request is now ${view.status}.` : 'Denied.' };
   } catch (err) {
     const shown = userFacing(err);

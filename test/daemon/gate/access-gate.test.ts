@@ -79,7 +79,7 @@ describe('AccessGate', () => {
       const pending = await probe.next('pending');
       assert.deepEqual(pending.request.approvers, ['group:sre']);
       assert.equal(pending.request.approvalsRequired, 1);
-      await f.gate.approve(pending.request.id, bob, 'ok');
+      await f.gate.approve(pending.request.id, bob, { comment: 'ok' });
       const granted = await probe.next('granted');
       const { PGUSER: user, PGPASSWORD: password } = granted.grant.credentials;
       assert.ok(user && password);
@@ -113,7 +113,7 @@ describe('AccessGate', () => {
       await f.gate.deny(request.id, bob, 'not today');
       const end = await denied.next('denied');
       assert.equal(end.code, 'DENIED_BY_APPROVER');
-      assert.equal(end.reason, 'denied by bob: not today');
+      assert.equal(end.reason, 'denied by bob (CLI): not today');
       await assert.rejects(f.gate.approve(request.id, dave), (err: unknown) => err instanceof ConflictError && err.code === 'ALREADY_DECIDED');
 
       const expiring = new StreamProbe(f.gate, accessInput());
@@ -204,7 +204,7 @@ describe('AccessGate', () => {
       const probe = new StreamProbe(f.gate, accessInput());
       const { request } = await probe.next('pending');
       await assert.rejects(f.gate.deny(request.id, bob, 'ok\n\u001b[2K\rreq_zzz  granted'), (err: unknown) => err instanceof InvalidArgumentError && err.field === 'reason');
-      await assert.rejects(f.gate.approve(request.id, bob, 'fine\u001b[31m'), (err: unknown) => err instanceof InvalidArgumentError && err.field === 'comment');
+      await assert.rejects(f.gate.approve(request.id, bob, { comment: 'fine\u001b[31m' }), (err: unknown) => err instanceof InvalidArgumentError && err.field === 'comment');
       assert.equal((await f.gate.getRequest(request.id)).status, 'pending');
       probe.controller.abort();
       await probe.done;

@@ -273,7 +273,7 @@ describe('gRPC transport', () => {
     assert.ok(!h.gate.released.includes(`grant-${requestId}`));
   });
 
-  it('passes approver identity, id and comment to the gate', async () => {
+  it('passes approver identity, id and comment to the gate, on the cli channel', async () => {
     const view = await new Promise<Request__Output | undefined>((resolve, reject) => {
       c.approval.Approve({ id: 'req-9', comment: 'lgtm' }, approverMd('carol'), (err, v) => {
         if (err) reject(err);
@@ -281,7 +281,7 @@ describe('gRPC transport', () => {
       });
     });
     assert.equal(view?.status, 'APPROVED');
-    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-9', approver: 'carol', comment: 'lgtm' });
+    assert.deepEqual(h.gate.approvals.at(-1), { id: 'req-9', approver: 'carol', comment: 'lgtm', channel: 'cli' });
   });
 
   it('requires a deny reason', async () => {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { LimitsConfig } from '../../../src/daemon/config/types.js';
 import type { ErrorCode } from '../../../src/model/error-codes.js';
 import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../../src/model/request.js';
-import type { ApproverResolver, Gate } from '../../../src/daemon/gate/types.js';
+import type { ApproverResolver, DecisionOptions, Gate } from '../../../src/daemon/gate/types.js';
 import { createGrpcServer, type GrpcServerHandle } from '../../../src/daemon/grpc/server.js';
 
 export const SECRET_PASSWORD = 'pw-7f3a9c1e-never-print';
@@ -27,7 +27,7 @@ export class TestGate implements Gate {
   readonly released: string[] = [];
   readonly errors: Record<string, Error> = {};
   readonly endCodes: Record<string, ErrorCode> = {};
-  readonly approvals: { id: string; approver: string; comment?: string }[] = [];
+  readonly approvals: { id: string; approver: string; comment?: string; channel?: string }[] = [];
   #seq = 0;
   #abortWaiters: (() => void)[] = [];
   #releaseWaiters = new Map<string, () => void>();
@@ -144,18 +144,19 @@ export class TestGate implements Gate {
     });
   }
 
-  approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
+  approve(id: string, approver: ApproverIdentity, options: DecisionOptions = {}): Promise<RequestView> {
+    const { comment, channel } = options;
     const err = this.errors[id];
     if (err) return Promise.reject(err);
     if (approver.subject === 'alice') return Promise.reject(new PermissionDeniedError('the requester cannot approve their own request'));
-    this.approvals.push({ id, approver: approver.subject, ...(comment === undefined ? {} : { comment }) });
+    this.approvals.push({ id, approver: approver.subject, ...(comment === undefined ? {} : { comment }), ...(channel === undefined ? {} : { channel }) });
     return Promise.resolve(this.view(id, 'auto-db', 'approved'));
   }
 
-  deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+  deny(id: string, approver: ApproverIdentity, reason: string, options: DecisionOptions = {}): Promise<RequestView> {
     const err = this.errors[id];
     if (err) return Promise.reject(err);
-    this.approvals.push({ id, approver: approver.subject, comment: reason });
+    this.approvals.push({ id, approver: approver.subject, comment: reason, ...(options.channel === undefined ? {} : { channel: options.channel }) });
     return Promise.resolve(this.view(id, 'auto-db', 'denied', { statusReason: reason }));
   }
 

@@ -54,7 +54,7 @@ export class MemoryAuditLog implements AuditLog {
 
 export interface SlackClick {
   readonly user: string;
-  readonly action: 'jitgate_approve' | 'jitgate_deny';
+  readonly action: 'jitgate_approve' | 'jitgate_deny' | 'jitgate_approve_comment' | 'jitgate_deny_reason';
   readonly requestId: string;
   readonly messageTs: string;
   readonly channelId: string;

@@ -94,16 +94,21 @@ describe('Slack notifier and interactions', () => {
     for (const expected of ['acme/api', 'refs/heads/main', 'a'.repeat(40), 'demo-db', '1m', 'alice', 'migrate', '0 of 2', 'group:sre', 'jitgate_approve', 'jitgate_deny']) {
       assert.ok(text.includes(expected), `message shows ${expected}`);
     }
-    const buttons = (message.args.blocks as { type: string; elements?: { value?: string }[] }[]).find((b) => b.type === 'actions');
+    const buttons = (message.args.blocks as { type: string; elements?: { value?: string; action_id?: string }[] }[]).find((b) => b.type === 'actions');
     assert.deepEqual(
-      buttons?.elements?.map((e) => e.value),
-      [id, id],
+      buttons?.elements?.map((e) => [e.action_id, e.value]),
+      [
+        ['jitgate_approve', id],
+        ['jitgate_approve_comment', id],
+        ['jitgate_deny_reason', id],
+        ['jitgate_deny', id],
+      ],
     );
 
     const bob = click({ user: 'U0BOB', action: 'jitgate_approve', requestId: id, ts });
     assert.equal((await postSlack(address, bob.body, bob.headers)).status, 200);
     await waitFor(async () => (await approvals(id)) === 1, "bob's approval");
-    await waitFor(() => slack.accepted('chat.update').some((c) => blockText(c).includes('1 of 2: bob (slack)')), 'the message updated with bob');
+    await waitFor(() => slack.accepted('chat.update').some((c) => blockText(c).includes('1 of 2: bob (Slack)')), 'the message updated with bob');
 
     const dave = click({ user: 'U0DAVE', action: 'jitgate_approve', requestId: id, ts });
     assert.equal((await postSlack(address, dave.body, dave.headers)).status, 200);
@@ -115,7 +120,7 @@ describe('Slack notifier and interactions', () => {
     assert.ok(final);
     assert.equal(final.args.ts, ts);
     assert.equal(final.args.channel, slack.channelId);
-    assert.match(blockText(final), /2 of 2: bob \(slack\), dave \(slack\)/);
+    assert.match(blockText(final), /2 of 2: bob \(Slack\), dave \(Slack\)/);
     assert.ok(!blockText(final).includes('jitgate_approve'), 'no buttons once decided');
     assert.equal(slack.accepted('chat.postMessage').length, 1, 'one message per request');
     assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1);
@@ -168,7 +173,7 @@ describe('Slack notifier and interactions', () => {
     const resent = await postSlack(address, deny.body, signSlack(SIGNING_SECRET, deny.body, f.clock.now() + 1000));
     assert.match(resent.text, /already handled/);
     const denied = await probe.next('denied');
-    assert.match(denied.reason, /denied by bob: denied in Slack/);
+    assert.match(denied.reason, /denied by bob \(Slack\): denied in Slack/);
     await notifications.close(); // waits for work acknowledged but not yet done
     const audit = (await readFile(f.config.audit.file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; requestId?: string });
     const mine = audit.filter((r) => r.requestId === id);
@@ -210,6 +215,42 @@ describe('Slack notifier and interactions', () => {
     const daveSlack = click({ user: 'U0DAVE', action: 'jitgate_approve', requestId: id, ts });
     await postSlack(address, daveSlack.body, daveSlack.headers);
     await probe.next('granted');
+    probe.controller.abort();
+    await probe.done;
+  });
+
+  it('takes a comment through the modal (views.open, then view_submission), and tells the user when the modal cannot open', async () => {
+    const { probe, id, ts } = await pendingRequest();
+    const post = (body: string): Promise<{ status: number; text: string }> => postSlack(address, body, signSlack(SIGNING_SECRET, body, f.clock.now()));
+
+    // A trigger id Slack never issued (or one already used): views.open refuses it, nothing is recorded, the user is told.
+    const stale = click({ user: 'U0BOB', action: 'jitgate_approve_comment', requestId: id, ts, triggerId: 'trigger.never.issued' });
+    assert.equal((await postSlack(address, stale.body, stale.headers)).status, 200);
+    await waitFor(() => slack.accepted('chat.postEphemeral').some((c) => String(c.args.text).includes('comment form could not be opened')), 'the user told');
+    assert.equal(slack.views.length, 0);
+
+    const open = click({ user: 'U0BOB', action: 'jitgate_approve_comment', requestId: id, ts, triggerId: slack.issueTrigger() });
+    assert.equal((await postSlack(address, open.body, open.headers)).status, 200);
+    await waitFor(() => slack.views.length === 1, 'the modal');
+    const view = slack.views[0];
+    assert.ok(view);
+    assert.equal(view.view.callback_id, 'jitgate_decision');
+    assert.equal(await approvals(id), 0, 'opening the modal decides nothing');
+
+    const submission = new URLSearchParams({ payload: JSON.stringify(slack.submission(view.id, 'U0BOB', 'migration\nreviewed')) }).toString();
+    assert.deepEqual(await post(submission), { status: 200, text: '' });
+    await waitFor(async () => (await approvals(id)) === 1, "bob's approval");
+    const [approval] = (await f.gate.getRequest(id)).approvals;
+    assert.deepEqual(approval && [approval.subject, approval.channel, approval.comment], ['bob', 'slack', 'migration reviewed']);
+
+    // A submission from a user the config does not map is refused in the modal itself.
+    const second = click({ user: 'U0DAVE', action: 'jitgate_deny_reason', requestId: id, ts, triggerId: slack.issueTrigger() });
+    assert.equal((await postSlack(address, second.body, second.headers)).status, 200);
+    await waitFor(() => slack.views.length === 2, 'the second modal');
+    const foreign = slack.submission(slack.views[1]?.id ?? '', 'U0MALLORY', 'no');
+    const refused = await post(new URLSearchParams({ payload: JSON.stringify(foreign) }).toString());
+    assert.match(refused.text, /not mapped/);
+    assert.equal((await f.gate.getRequest(id)).status, 'pending');
     probe.controller.abort();
     await probe.done;
   });

@@ -40,7 +40,7 @@ describe('SqliteStateStore', () => {
     const first = openSqliteStore({ path });
     await first.insertRequest(request);
     assert.equal(await first.transitionRequest(request.id, ['pending'], { status: 'approved', updatedAt: T0 + 1 }), true);
-    assert.equal(await first.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'idp', decision: 'approve', at: T0 }), true);
+    assert.equal(await first.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'idp', channel: 'web', decision: 'approve', at: T0 }), true);
     await first.insertGrant(grant);
     assert.equal(await first.rememberTokenId(issuer, 'jti-1', T0 + 600_000, T0), true);
     await first.close();
@@ -49,7 +49,7 @@ describe('SqliteStateStore', () => {
     const second = openSqliteStore({ path });
     try {
       assert.deepEqual(await second.getRequest(request.id), { ...request, status: 'approved', updatedAt: T0 + 1 });
-      assert.equal(await second.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'slack', decision: 'approve', at: T0 + 5 }), false);
+      assert.equal(await second.addApproval({ requestId: request.id, subject: 'bob', name: 'Bob', trust: 'slack', channel: 'slack', decision: 'approve', at: T0 + 5 }), false);
       assert.equal((await second.listApprovals(request.id)).length, 1);
       assert.deepEqual(await second.listGrants(['live']), [grant]);
       assert.equal(await second.rememberTokenId(issuer, 'jti-1', T0 + 600_000, T0 + 60_000), false);
@@ -92,6 +92,49 @@ describe('SqliteStateStore', () => {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
       raw.close();
+    }
+  });
+
+  it('migrates a database from before channels: old approvals read as their trust implies, new ones keep theirs', async () => {
+    const path = freshPath();
+    await openSqliteStore({ path }).close();
+    // Back to schema 1 as a jitgate before channels left it: no channel column, approvals of each trust.
+    const raw = new Database(path);
+    const request = sampleRequest();
+    try {
+      raw.exec('DROP TABLE approvals; DROP TABLE grants; DROP TABLE requests; DROP TABLE token_ids;');
+      raw.exec(SQLITE_MIGRATIONS[0] ?? '');
+      raw.pragma('user_version = 1');
+      raw
+        .prepare(
+          `INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, created_at, expires_at, updated_at)
+           VALUES (?, 'demo-db', 'r', ?, '{}', 60000, 'pending', ?, ?, ?)`,
+        )
+        .run(request.id, JSON.stringify(request.context), T0, T0 + 60_000, T0);
+      const add = raw.prepare("INSERT INTO approvals (request_id, subject, name, trust, decision, at) VALUES (?, ?, ?, ?, 'approve', ?)");
+      add.run(request.id, 'bob', 'bob', 'local', T0 + 1);
+      add.run(request.id, 'sub-carol', 'carol', 'idp', T0 + 2);
+      add.run(request.id, 'carol-slack', 'carol', 'slack', T0 + 3);
+      add.run(request.id, 'dave', 'dave', 'webhook', T0 + 4);
+    } finally {
+      raw.close();
+    }
+    const store = openSqliteStore({ path });
+    try {
+      assert.equal(await store.addApproval({ requestId: request.id, subject: 'sub-erin', name: 'erin', trust: 'idp', channel: 'web', decision: 'approve', at: T0 + 5 }), true);
+      const approvals = await store.listApprovals(request.id);
+      assert.deepEqual(
+        approvals.map((a) => [a.name, a.trust, a.channel]),
+        [
+          ['bob', 'local', 'cli'],
+          ['carol', 'idp', 'unknown'],
+          ['carol', 'slack', 'slack'],
+          ['dave', 'webhook', 'webhook'],
+          ['erin', 'idp', 'web'],
+        ],
+      );
+    } finally {
+      await store.close();
     }
   });
 

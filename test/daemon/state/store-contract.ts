@@ -55,7 +55,7 @@ export function sampleGrant(requestId: string, overrides: Partial<StoredGrant> =
 }
 
 function approval(requestId: string, subject: string, overrides: Partial<StoredApproval> = {}): StoredApproval {
-  return { requestId, subject, name: subject, trust: 'idp', decision: 'approve', at: T0 + 1000, ...overrides };
+  return { requestId, subject, name: subject, trust: 'idp', channel: 'web', decision: 'approve', at: T0 + 1000, ...overrides };
 }
 
 /**
@@ -272,13 +272,26 @@ export function runStoreContract(name: string, open: () => Promise<StateStore>):
       it('lets an approver change their mind: a later denial replaces their approval, once', async () => {
         const request = sampleRequest();
         await store.insertRequest(request);
-        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { trust: 'slack', comment: 'lgtm' })), true);
+        assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { trust: 'slack', channel: 'slack', comment: 'lgtm' })), true);
         assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { decision: 'deny', comment: 'wrong commit', at: T0 + 3000 })), true);
         assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { decision: 'deny', comment: 'again', at: T0 + 3500 })), false);
         assert.equal(await store.addApproval(approval(request.id, 'sub-bob', { at: T0 + 3600 })), false);
         assert.deepEqual(await store.listApprovals(request.id), [
           approval(request.id, 'sub-bob', { decision: 'deny', comment: 'wrong commit', at: T0 + 3000 }),
         ]);
+      });
+
+      it('keeps each decision\'s channel', async () => {
+        const request = sampleRequest();
+        await store.insertRequest(request);
+        const decisions = [
+          approval(request.id, 'sub-bob', { trust: 'local', channel: 'cli', comment: 'ship it' }),
+          approval(request.id, 'sub-carol', { trust: 'slack', channel: 'slack', at: T0 + 1100 }),
+          approval(request.id, 'sub-erin', { trust: 'webhook', channel: 'webhook', at: T0 + 1200 }),
+          approval(request.id, 'sub-dave', { trust: 'idp', channel: 'web', decision: 'deny', comment: 'no', at: T0 + 1300 }),
+        ];
+        for (const d of decisions) assert.equal(await store.addApproval(d), true);
+        assert.deepEqual(await store.listApprovals(request.id), decisions);
       });
 
       it('accepts one of 20 racing approvals by the same subject', async () => {

@@ -1,7 +1,9 @@
 import { ConflictError, errorMessage, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '../../../common/errors.js';
 import { hasControlChars } from '../../../common/text.js';
 import type { ApproverIdentity } from '../../../model/context.js';
-import type { ApprovalView, RequestView } from '../../../model/request.js';
+import { approverSummary, decider } from '../../../common/decision-text.js';
+import { channelFromTrust, type ApprovalChannel, type ApprovalView, type RequestView } from '../../../model/request.js';
+import type { DecisionOptions } from '../types.js';
 import type { StoredRequest } from '../../state/store.js';
 import type { GateCore } from '../gate-core.js';
 import { approvalList, pendingView, type PendingEntry } from './pending-entry.js';
@@ -21,6 +23,11 @@ export function auditedApprover(approver: ApproverIdentity): { subject: string; 
   return { subject: approver.subject, name: approver.name, trust: approver.trust };
 }
 
+/** The edge that took the decision names its channel; a caller that does not is judged by trust. */
+function channelOf(approver: ApproverIdentity, options: DecisionOptions): ApprovalChannel {
+  return options.channel ?? channelFromTrust(approver.trust);
+}
+
 /**
  * Approvers' decisions on pending requests. Each runs under the request's lock, checks who decides
  * (self-approval, allowed principals), records the decision in audit and state, and ends the
@@ -35,7 +42,8 @@ export class Decisions {
     this.#pending = pending;
   }
 
-  async approve(id: string, approver: ApproverIdentity, comment?: string): Promise<RequestView> {
+  async approve(id: string, approver: ApproverIdentity, options: DecisionOptions = {}): Promise<RequestView> {
+    const { comment } = options;
     if (comment !== undefined) plainText('comment', comment);
     const entry = await this.pendingOrExplain(id, approver, 'approve');
     return this.#pending.withLock(entry, async () => {
@@ -45,6 +53,7 @@ export class Decisions {
       await this.#checkApprover(entry, approver, 'approve');
       const approval: ApprovalView = {
         ...auditedApprover(approver),
+        channel: channelOf(approver, options),
         decision: 'approve',
         ...(comment ? { comment } : {}),
         at: this.#core.clock.now(),
@@ -58,7 +67,7 @@ export class Decisions {
         (entry.people ??= new Map()).set(approver.subject, keys);
       }
       if (quorumMet(entry)) {
-        await this.#pending.finish(entry, { status: 'approved', reason: `approved by ${approvalList(entry).map((a) => a.name).join(', ')}` });
+        await this.#pending.finish(entry, { status: 'approved', reason: `approved by ${approverSummary(approvalList(entry), false)}` });
       } else {
         entry.outcomes.push({ kind: 'progress' });
         this.#core.views.emit('approval', pendingView(this.#core.views, entry));
@@ -76,6 +85,7 @@ export class Decisions {
         requestId: entry.request.id,
         trust: entry.request.context.trust,
         approver: { subject: approval.subject, name: approval.name, trust: approval.trust },
+        channel: approval.channel,
         ...(comment ? { comment } : {}),
       });
       return await store.addApproval({ ...approval, requestId: entry.request.id });
@@ -84,7 +94,7 @@ export class Decisions {
     }
   }
 
-  async deny(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+  async deny(id: string, approver: ApproverIdentity, reason: string, options: Pick<DecisionOptions, 'channel'> = {}): Promise<RequestView> {
     plainText('reason', reason);
     const entry = await this.pendingOrExplain(id, approver, 'deny');
     return this.#pending.withLock(entry, async () => {
@@ -92,12 +102,19 @@ export class Decisions {
         return this.lateDecision(entry.request, approver, 'deny');
       }
       await this.#checkApprover(entry, approver, 'deny');
-      const denial: ApprovalView = { ...auditedApprover(approver), decision: 'deny', comment: reason, at: this.#core.clock.now() };
+      const denial: ApprovalView = {
+        ...auditedApprover(approver),
+        channel: channelOf(approver, options),
+        decision: 'deny',
+        comment: reason,
+        at: this.#core.clock.now(),
+      };
       await this.#core.audit.safe({
         type: 'approval.denied',
         requestId: id,
         trust: entry.request.context.trust,
         approver: auditedApprover(approver),
+        channel: denial.channel,
         reason,
       });
       try {
@@ -106,7 +123,7 @@ export class Decisions {
         this.#core.log.error({ requestId: id, err: errorMessage(err) }, 'could not store denial');
       }
       (entry.approvals ??= new Map()).set(`deny:${approver.subject}`, denial);
-      await this.#pending.finish(entry, { status: 'denied', reason: `denied by ${approver.name}: ${reason}`, code: 'DENIED_BY_APPROVER' });
+      await this.#pending.finish(entry, { status: 'denied', reason: `denied by ${decider(denial, false)}: ${reason}`, code: 'DENIED_BY_APPROVER' });
       return pendingView(this.#core.views, entry);
     });
   }

@@ -12,7 +12,8 @@ export function approveHandler({ gate, approvers }: HandlerDeps): UnaryHandler<A
     const approver = await approvers.resolve(metadataRecord(metadata));
     const id = checkRequestId(request.id);
     const comment = checkComment(request.comment);
-    const view = await gate.approve(id, approver, comment);
+    // The ApprovalService is the CLI's and the SDK's channel; the client cannot claim another.
+    const view = await gate.approve(id, approver, { ...(comment === undefined ? {} : { comment }), channel: 'cli' });
     log.info({ requestId: id, approver: approver.subject }, 'approved');
     return toWireRequest(view);
   };

@@ -11,7 +11,7 @@ export function denyHandler({ gate, approvers }: HandlerDeps): UnaryHandler<Deny
   return async (request, { metadata, log }) => {
     const approver = await approvers.resolve(metadataRecord(metadata));
     const id = checkRequestId(request.id);
-    const view = await gate.deny(id, approver, checkDenyReason(request.reason));
+    const view = await gate.deny(id, approver, checkDenyReason(request.reason), { channel: 'cli' });
     log.info({ requestId: id, approver: approver.subject }, 'denied');
     return toWireRequest(view);
   };

@@ -30,6 +30,11 @@ export interface Approval {
    * Wall-clock epoch milliseconds.
    */
   'atMs'?: (number | string | Long);
+  /**
+   * Where the decision entered jitgated, set by the daemon: "cli" (ApprovalService: CLI and SDK),
+   * "web", "slack", "webhook"; "unknown" for decisions stored before channels were recorded.
+   */
+  'channel'?: (string);
 }
 
 /**
@@ -60,4 +65,9 @@ export interface Approval__Output {
    * Wall-clock epoch milliseconds.
    */
   'atMs': (string);
+  /**
+   * Where the decision entered jitgated, set by the daemon: "cli" (ApprovalService: CLI and SDK),
+   * "web", "slack", "webhook"; "unknown" for decisions stored before channels were recorded.
+   */
+  'channel': (string);
 }
