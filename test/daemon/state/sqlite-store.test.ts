@@ -102,7 +102,7 @@ describe('SqliteStateStore', () => {
     const raw = new Database(path);
     const request = sampleRequest();
     try {
-      raw.exec('DROP TABLE approvals; DROP TABLE grants; DROP TABLE requests; DROP TABLE token_ids;');
+      raw.exec('DROP TABLE break_glass; DROP TABLE approvals; DROP TABLE grants; DROP TABLE requests; DROP TABLE token_ids;');
       raw.exec(SQLITE_MIGRATIONS[0] ?? '');
       raw.pragma('user_version = 1');
       raw
