@@ -79,6 +79,8 @@ export interface DaemonOptions {
   readonly policies: string;
   readonly extraConfig?: string;
   readonly identity?: string;
+  /** The `state:` line's value; default a SQLite file in the daemon's directory. */
+  readonly state?: string;
 }
 
 /** A real jitgated process on a temp socket, with its config, state and audit in a temp dir. */
@@ -104,7 +106,7 @@ export class DaemonProcess {
     await writeFile(
       configFile,
       `listen: { socket: ${socket} }
-state: { sqlite: ${join(dir, 'state.db')} }
+state: ${options.state ?? `{ sqlite: ${join(dir, 'state.db')} }`}
 audit: { file: ${join(dir, 'audit.jsonl')}, checkpoint_every: 5 }
 vault: { address: ${vaultEnv.vault.address}, auth: { token_file: ${join(dir, 'vault-token')} }, timeout: 2s, mint_attempts: 2, revoke_attempts: 3 }
 ${options.identity ?? 'identity: { local: { context: true, approvers: true } }'}
