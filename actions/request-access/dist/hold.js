@@ -25061,6 +25061,7 @@ var ERROR_CODES = {
   EXPIRED: "the request expired without a decision",
   ALREADY_DECIDED: "the request is already in a final state",
   CANCELLED: "the requester cancelled the request",
+  SUPERSEDED: "a request for a newer commit of the same repository, workflow, ref and resource replaced it",
   // Grants
   RELEASE_TOKEN_MISMATCH: "the release token does not match the grant",
   REQUEST_NOT_FOUND: "no such request",
