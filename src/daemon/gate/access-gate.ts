@@ -12,7 +12,7 @@ import { Revocations } from './grants/revocations.js';
 import { Decisions } from './pending/decisions.js';
 import { Intake } from './pending/intake.js';
 import { PendingRequests } from './pending/pending-requests.js';
-import { RunScopes } from './pending/run-scope.js';
+import { RunScopes } from './run-scope.js';
 import type { AccessGateOptions, GateListener, RevocationResult } from './ports.js';
 import { RequestViews, withoutRequestId } from './request-views.js';
 import type { Gate } from './types.js';

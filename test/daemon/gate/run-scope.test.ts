@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/common/clock.js';
-import { RunScopes, type ScopeSubject } from '../../../src/daemon/gate/pending/run-scope.js';
+import { RunScopes, type ScopeSubject } from '../../../src/daemon/gate/run-scope.js';
 import type { RequestContext } from '../../../src/model/context.js';
 
 const CONTEXT: RequestContext = {

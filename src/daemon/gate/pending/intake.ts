@@ -15,7 +15,7 @@ import { transition } from '../transitions.js';
 import { approvalList, pendingView } from './pending-entry.js';
 import { PendingLimits, type PendingSlot } from './pending-limits.js';
 import type { PendingRequests } from './pending-requests.js';
-import type { RunScopes } from './run-scope.js';
+import type { RunScopes } from '../run-scope.js';
 import { Superseder } from './supersede.js';
 
 /** The TTL a request gets: the resource default, the requested one, or clamped to (or denied above) max_ttl. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RequireSpec } from '../../../src/daemon/config/types.js';
-import type { PendingEntry } from '../../../src/daemon/gate/pending/pending-entry.js';
-import { isNewerRun, supersedeEnabled, supersedes } from '../../../src/daemon/gate/pending/supersede.js';
+import { isNewerRun, supersedeEnabled, supersedes, type Waiting } from '../../../src/daemon/gate/newer-request.js';
 import type { StoredRequest } from '../../../src/daemon/state/store.js';
 import type { RequestContext } from '../../../src/model/context.js';
 
@@ -41,8 +40,8 @@ function request(id: string, context: Partial<RequestContext> = {}, more: Partia
   };
 }
 
-function entry(req: StoredRequest, require: RequireSpec = REQUIRE): PendingEntry {
-  return { request: req, require } as unknown as PendingEntry;
+function entry(req: StoredRequest, require: RequireSpec = REQUIRE): Waiting {
+  return { request: req, require };
 }
 
 describe('supersede: which request is newer', () => {

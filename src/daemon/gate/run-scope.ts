@@ -1,5 +1,5 @@
-import type { Clock } from '../../../common/clock.js';
-import type { RequestContext } from '../../../model/context.js';
+import type { Clock } from '../../common/clock.js';
+import type { RequestContext } from '../../model/context.js';
 
 /** What a scope is keyed on: only verified token fields, the resource and the deciding rule. */
 export interface ScopeSubject {
