@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from '../../../src/common/errors.js';
 import { parseConfig } from '../../../src/daemon/config/load-config.js';
 import type { PolicyRule } from '../../../src/daemon/config/types.js';
+import { describeDecision } from '../../../src/daemon/policy/explain.js';
 
 /** A valid config whose one `require` rule gets `extra` keys. */
 function withRequire(extra: Record<string, unknown>): string {
@@ -61,5 +62,14 @@ describe('policy require.supersede, require.approval_scope and require.scope_ttl
     refuses({ approval_scope: 'run', scope_ttl: '25d' }, 'policies[0].require.scope_ttl', /at most 24d/);
     refuses({ scope_ttl: '10m' }, 'policies[0].require.scope_ttl', /only with approval_scope: run/);
     refuses({ approval_scope: 'request', scope_ttl: '10m' }, 'policies[0].require.scope_ttl', /only with approval_scope: run/);
+  });
+
+  it('show in `jitgate policy explain` only when written', () => {
+    const explain = (extra: Record<string, unknown>): string => describeDecision({ kind: 'require', rule: 'deploy', require: rule(extra).require });
+    assert.equal(explain({}), 'REQUIRE 1 approval from group:sre, expires after 15m by rule "deploy"');
+    assert.equal(
+      explain({ approval_scope: 'run', scope_ttl: '10m', supersede: false }),
+      'REQUIRE 1 approval from group:sre, expires after 15m; one approval covers its run for 10m; supersede off by rule "deploy"',
+    );
   });
 });
