@@ -29,13 +29,17 @@ export function supersedeEnabled(entry: Waiting): boolean {
   return entry.require.supersede ?? entry.request.context.ref.startsWith('refs/heads/');
 }
 
-/** The verified fields that make two requests "the same deployment": never anything the client claimed. */
+/**
+ * The verified fields that make two requests "the same deployment": never anything the client
+ * claimed, so a self-asserted (local trust) context never supersedes nor is superseded.
+ */
 function sameTarget(a: StoredRequest, b: StoredRequest): boolean {
   const x = a.context;
   const y = b.context;
   return (
     a.resource === b.resource &&
-    x.trust === y.trust &&
+    x.trust === 'oidc' &&
+    y.trust === 'oidc' &&
     x.issuer === y.issuer &&
     x.repository === y.repository &&
     x.repositoryId === y.repositoryId &&

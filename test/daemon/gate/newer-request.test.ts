@@ -86,6 +86,9 @@ describe('supersede: which pending requests a new one ends', () => {
       ['itself', request('req_old', { sha: 'b'.repeat(40), runId: '101' })],
     ];
     for (const [what, newer] of cases) assert.equal(supersedes(newer, entry(old)), false, what);
+    // Local trust: the context is what the client asserted, so it never takes part.
+    const local = request('req_local', { trust: 'local' });
+    assert.equal(supersedes(request('req_new', { trust: 'local', sha: 'b'.repeat(40), runId: '101' }), entry(local)), false, 'both local');
     assert.equal(supersedes(request('req_new', { sha: 'b'.repeat(40), runId: '101' }), entry({ ...old, status: 'approved' })), false, 'not pending');
   });
 
