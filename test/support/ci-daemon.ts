@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { startCiIssuer, type CiIssuer } from './ci-issuer.js';
 import { DaemonProcess } from './daemon-process.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
@@ -15,13 +17,27 @@ export interface CiDaemon {
   close(): Promise<void>;
 }
 
-export async function startCiDaemon(options: { readonly policies: string; readonly kind: 'github' | 'gitlab'; readonly tmpPrefix: string }): Promise<CiDaemon> {
+export interface CiDaemonOptions {
+  readonly policies: string;
+  readonly kind: 'github' | 'gitlab';
+  readonly tmpPrefix: string;
+  /** Approvers name themselves (`jitgate approve ID --as bob`), as in local mode; CI identity stays verified. */
+  readonly localApprovers?: boolean;
+  /** The daemon's own state in the Vault server's PostgreSQL (a fresh database) instead of SQLite. */
+  readonly postgresState?: boolean;
+  readonly extraConfig?: string;
+}
+
+export async function startCiDaemon(options: CiDaemonOptions): Promise<CiDaemon> {
   const env = await startVaultWithDatabase();
   const issuer = await startCiIssuer();
+  const state = options.postgresState ? await postgresState(env) : undefined;
   const daemon = await DaemonProcess.start({
     vaultEnv: env,
     policies: options.policies,
-    identity: `identity:
+    ...(state ? { state: `state: ${state.line}` } : {}),
+    ...(options.extraConfig !== undefined ? { extraConfig: options.extraConfig } : {}),
+    identity: `identity:${options.localApprovers ? '\n  local: { approvers: true }' : ''}
   ci:
     - issuer: ${issuer.issuer}
       audience: jitgate
@@ -38,6 +54,27 @@ export async function startCiDaemon(options: { readonly policies: string; readon
       await issuer.close();
       await env.stop();
       await rm(out, { recursive: true, force: true });
+      if (state) await rm(state.dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh database for jitgated's state in the PostgreSQL the Vault server already runs, reached
+ * without an inline password (the config refuses those): the password comes from a file.
+ */
+async function postgresState(env: VaultWithDatabase): Promise<{ line: string; dir: string }> {
+  const name = `jitstate_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: env.pg.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'jitgate-pgstate-'));
+  const passwordFile = join(dir, 'pg-password');
+  await writeFile(passwordFile, `${env.pg.password}\n`, { mode: 0o600 });
+  const url = `postgres://${encodeURIComponent(env.pg.user)}@${env.pg.host}:${env.pg.port}/${name}`;
+  return { line: `{ postgres: "${url}", password_file: ${passwordFile} }`, dir };
 }

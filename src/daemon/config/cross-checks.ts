@@ -223,6 +223,9 @@ function checkRequire(policy: RawPolicy, i: number, fail: Report): void {
       fail([...at, 'escalate', j, 'after'], 'must be shorter than expires_after, or the escalation never happens');
     }
   });
+  if (spec.scope_ttl !== undefined && spec.approval_scope !== 'run') {
+    fail([...at, 'scope_ttl'], 'applies only with approval_scope: run');
+  }
   const escalates = (spec.escalate?.length ?? 0) > 0;
   if (!escalates && spec.from.every((p) => p.startsWith('user:'))) {
     const people = new Set(spec.from).size;

@@ -260,6 +260,9 @@ export const policySchema = obj({
     every_group: z.boolean().optional(),
     expires_after: timerDuration.optional(),
     escalate: z.array(obj({ after: timerDuration, to: z.array(principal).min(1, 'must list at least one principal') })).optional(),
+    supersede: z.boolean().optional(),
+    approval_scope: z.enum(['request', 'run']).optional(),
+    scope_ttl: timerDuration.optional(),
   }).optional(),
   break_glass: obj({
     groups: z.array(text).min(1, 'must list at least one group'),

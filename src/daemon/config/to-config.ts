@@ -8,6 +8,8 @@ import type { RawConfig, RawMatch, RawPolicy } from './schema.js';
 import type { CiIssuerConfig, Config, PolicyMatch, PolicyRule } from './types.js';
 
 const DEFAULT_ALGORITHMS = ['RS256', 'ES256'] as const;
+/** `require.scope_ttl`: how long one approval covers the rest of its run. */
+const DEFAULT_SCOPE_TTL_MS = 30 * 60_000;
 
 const ISSUER_KINDS: Readonly<Record<string, CiIssuerConfig['kind']>> = {
   'https://token.actions.githubusercontent.com': 'github',
@@ -56,6 +58,9 @@ function mapPolicy(policy: RawPolicy): PolicyRule {
             allowSelf: policy.break_glass.allow_self ?? false,
           },
         }),
+        // Set only when written, so a rule without them stores the same `require` as before.
+        ...(spec.supersede !== undefined ? { supersede: spec.supersede } : {}),
+        ...(spec.approval_scope === 'run' ? { approvalScope: { ttlMs: spec.scope_ttl ?? DEFAULT_SCOPE_TTL_MS } } : {}),
       },
     };
   }

@@ -172,6 +172,16 @@ export interface RequireSpec {
   readonly escalate: readonly { readonly afterMs: number; readonly to: readonly string[] }[];
   /** `policies[].break_glass`: who may grant without quorum, and for how long at most. */
   readonly breakGlass?: BreakGlassSpec;
+  /**
+   * `require.supersede`: a newer commit's request for the same repository, workflow, ref and resource
+   * ends this one (SUPERSEDED). Absent: on for branches (`refs/heads/*`), off otherwise (tags).
+   */
+  readonly supersede?: boolean;
+  /**
+   * `require.approval_scope: run`: one approval covers later requests of the same run id, run
+   * attempt, commit and resource for `ttlMs` (`require.scope_ttl`). Absent: every request on its own.
+   */
+  readonly approvalScope?: { readonly ttlMs: number };
 }
 
 export interface BreakGlassSpec {

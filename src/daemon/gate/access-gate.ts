@@ -13,6 +13,7 @@ import { BreakGlass } from './pending/break-glass.js';
 import { Decisions } from './pending/decisions.js';
 import { Intake } from './pending/intake.js';
 import { PendingRequests } from './pending/pending-requests.js';
+import { RunScopes } from './run-scope.js';
 import type { AccessGateOptions, GateListener, RevocationResult } from './ports.js';
 import { RequestViews, withoutRequestId } from './request-views.js';
 import type { DecisionOptions, Gate } from './types.js';
@@ -46,12 +47,14 @@ export class AccessGate implements Gate {
       lifecycle: { accepting: true },
     };
     this.#pending = new PendingRequests(this.#core);
-    this.#decisions = new Decisions(this.#core, this.#pending);
+    // In memory, shared by the two ends: approvals make scopes, intake reuses them.
+    const scopes = new RunScopes(options.clock);
+    this.#decisions = new Decisions(this.#core, this.#pending, scopes);
     this.#breakGlass = new BreakGlass(this.#core, this.#pending, this.#decisions);
     this.#revocations = new Revocations(this.#core, options.broker, this.#grants);
     this.#orphans = new OrphanRecovery(this.#core, this.#grants, this.#revocations);
     const issuer = new GrantIssuer(this.#core, options.broker, this.#grants, this.#revocations);
-    this.#intake = new Intake(this.#core, { contexts: options.contexts, policy: options.policy, pending: this.#pending, issuer });
+    this.#intake = new Intake(this.#core, { contexts: options.contexts, policy: options.policy, pending: this.#pending, issuer, scopes });
   }
 
   /** Registers an observer of request changes (notifiers). */

@@ -27,6 +27,9 @@ function describeRequire(spec: RequireSpec): string {
   if (spec.everyGroup) text += ' (at least one from each)';
   text += `, expires after ${formatDuration(spec.expiresAfterMs)}`;
   for (const step of spec.escalate) text += `; after ${formatDuration(step.afterMs)} also ${step.to.join(', ')}`;
+  // Only when written, so the explanation of every other rule reads as before.
+  if (spec.approvalScope) text += `; one approval covers its run for ${formatDuration(spec.approvalScope.ttlMs)}`;
+  if (spec.supersede !== undefined) text += `; supersede ${spec.supersede ? 'on' : 'off'}`;
   return text;
 }
 

@@ -8,6 +8,7 @@ import type { StoredRequest } from '../../state/store.js';
 import type { GateCore } from '../gate-core.js';
 import { approvalList, pendingView, type PendingEntry } from './pending-entry.js';
 import type { PendingRequests } from './pending-requests.js';
+import type { RunScopes } from '../run-scope.js';
 import { alreadyApproved, approverRefusal, identityKeys, quorumMet } from './quorum.js';
 
 /** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */
@@ -36,10 +37,12 @@ function channelOf(approver: ApproverIdentity, options: DecisionOptions): Approv
 export class Decisions {
   readonly #core: GateCore;
   readonly #pending: PendingRequests;
+  readonly #scopes: RunScopes;
 
-  constructor(core: GateCore, pending: PendingRequests) {
+  constructor(core: GateCore, pending: PendingRequests, scopes: RunScopes) {
     this.#core = core;
     this.#pending = pending;
+    this.#scopes = scopes;
   }
 
   async approve(id: string, approver: ApproverIdentity, options: DecisionOptions = {}): Promise<RequestView> {
@@ -68,12 +71,24 @@ export class Decisions {
       }
       if (quorumMet(entry)) {
         await this.#pending.finish(entry, { status: 'approved', reason: `approved by ${approverSummary(approvalList(entry), false)}` });
+        this.#rememberScope(entry);
       } else {
         entry.outcomes.push({ kind: 'progress' });
         this.#core.views.emit('approval', pendingView(this.#core.views, entry));
       }
       return pendingView(this.#core.views, entry);
     });
+  }
+
+  /**
+   * `approval_scope: run`: a quorum of approvers (only here: never policy, never any other path)
+   * covers the rest of the run for `scope_ttl`, once the approval is on record.
+   */
+  #rememberScope(entry: PendingEntry): void {
+    const scope = entry.require.approvalScope;
+    const { request } = entry;
+    if (!scope || request.status !== 'approved') return;
+    this.#scopes.remember({ resource: request.resource, rule: request.rule, context: request.context }, request.id, scope.ttlMs);
   }
 
   /** Audit first (an approval that is not on record must not count), then state. */

@@ -15,6 +15,8 @@ import { transition } from '../transitions.js';
 import { approvalList, pendingView } from './pending-entry.js';
 import { PendingLimits, type PendingSlot } from './pending-limits.js';
 import type { PendingRequests } from './pending-requests.js';
+import type { RunScopes } from '../run-scope.js';
+import { Superseder } from './supersede.js';
 
 /** The TTL a request gets: the resource default, the requested one, or clamped to (or denied above) max_ttl. */
 interface EffectiveTtl {
@@ -51,14 +53,21 @@ export class Intake {
   readonly #pending: PendingRequests;
   readonly #issuer: GrantIssuer;
   readonly #limits: PendingLimits;
+  readonly #scopes: RunScopes;
+  readonly #superseder: Superseder;
 
-  constructor(core: GateCore, parts: { contexts: ContextResolver; policy: PolicyDecider; pending: PendingRequests; issuer: GrantIssuer }) {
+  constructor(
+    core: GateCore,
+    parts: { contexts: ContextResolver; policy: PolicyDecider; pending: PendingRequests; issuer: GrantIssuer; scopes: RunScopes },
+  ) {
     this.#core = core;
     this.#contexts = parts.contexts;
     this.#policy = parts.policy;
     this.#pending = parts.pending;
     this.#issuer = parts.issuer;
     this.#limits = new PendingLimits(core.config.limits);
+    this.#scopes = parts.scopes;
+    this.#superseder = new Superseder(core, parts.pending);
   }
 
   async *requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
@@ -67,13 +76,16 @@ export class Intake {
       ? { kind: 'deny', rule: null, reason: ttl.deny, code: 'TTL_EXCEEDS_MAX' }
       : this.#policy.decide(resource.name, context);
     const { audit, views } = this.#core;
+    // `approval_scope: run`: an earlier request of this very run (attempt, commit) was approved.
+    const reused = decision.kind === 'require' && decision.require.approvalScope ? this.#scopes.covering({ resource: resource.name, rule: decision.rule, context }) : undefined;
+    const waits = decision.kind === 'require' && reused === undefined;
     // Only a request that waits for approvers keeps its place under the pending limits; its pending
     // entry gives it back when it stops pending. Until then, any failure gives it back here.
-    if (decision.kind !== 'require') slot.release();
+    if (!waits) slot.release();
     let recorded: { request: StoredRequest; created: Promise<void> };
     try {
-      recorded = await this.#record(input, resource, ttl, context, decision);
-      if (decision.kind === 'require') await audit.awaitAll([recorded.created]);
+      recorded = await this.#record(input, resource, ttl, context, decision, reused);
+      if (waits) await audit.awaitAll([recorded.created]);
     } catch (err) {
       slot.release();
       throw err;
@@ -91,11 +103,18 @@ export class Intake {
       yield { kind: 'denied', request: view, reason: decision.reason, code };
       return;
     }
-    if (decision.kind === 'require') {
+    if (decision.kind === 'require' && reused === undefined) {
+      await this.#superseder.supersedeOlder(request).catch((err: unknown) => {
+        // Older requests then stay pending, still needing approval: the safe side.
+        this.#core.log.error({ requestId: request.id, err: errorMessage(err) }, 'superseding older requests failed');
+      });
       yield* this.#awaitApprovers(request, decision.require, signal, slot);
       return;
     }
-    const approved = audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
+    // Covered by a run's approval: no approver is asked; the audit record names the approval reused.
+    const approved = reused
+      ? audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'approval-scope', rule: decision.rule, reusedApproval: reused })
+      : audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
     yield* this.#issuer.grant(request, [], [], signal, [created, approved]);
   }
 
@@ -134,9 +153,11 @@ export class Intake {
     ttl: EffectiveTtl,
     context: RequestContext,
     decision: Decision,
+    reused: string | undefined,
   ): Promise<{ request: StoredRequest; created: Promise<void> }> {
     const { audit, store, clock, log } = this.#core;
     const now = clock.now();
+    const waits = decision.kind === 'require' && reused === undefined;
     const request: StoredRequest = {
       id: newId('req'),
       resource: resource.name,
@@ -144,12 +165,12 @@ export class Intake {
       context,
       claimed: input.claimed,
       ttlMs: ttl.ms,
-      status: decision.kind === 'require' ? 'pending' : decision.kind === 'deny' ? 'denied' : 'approved',
+      status: waits ? 'pending' : decision.kind === 'deny' ? 'denied' : 'approved',
       ...(decision.kind === 'deny' ? { statusReason: decision.reason } : {}),
       rule: decision.rule,
       ...(decision.kind === 'require' ? { require: decision.require } : {}),
       createdAt: now,
-      expiresAt: decision.kind === 'require' ? now + decision.require.expiresAfterMs : 0,
+      expiresAt: waits ? now + decision.require.expiresAfterMs : 0,
       updatedAt: now,
     };
     const created = audit.issue({
@@ -164,6 +185,7 @@ export class Intake {
       claimed: input.claimed,
       decision: decision.kind,
       rule: decision.rule,
+      ...(reused !== undefined ? { reusedApproval: reused } : {}),
     });
     try {
       await store.insertRequest(request);

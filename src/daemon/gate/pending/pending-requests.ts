@@ -40,6 +40,11 @@ export class PendingRequests {
     return this.#entries.get(id);
   }
 
+  /** Every pending entry, live: callers that end some take a copy first. */
+  entries(): IterableIterator<PendingEntry> {
+    return this.#entries.values();
+  }
+
   /** The current view of each pending request, computed as it is read. */
   *views(): Generator<RequestView> {
     for (const entry of this.#entries.values()) yield this.view(entry);
