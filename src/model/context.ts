@@ -69,4 +69,6 @@ export interface ApproverIdentity {
   /** Other names the same person is known by (e.g. CI login), used for the no-self-approval check. */
   readonly aliases: readonly string[];
   readonly trust: 'local' | 'idp' | 'slack' | 'webhook';
+  /** When they last signed in at the IdP (its `auth_time`), wall-clock ms; only IdP approvers may have it. */
+  readonly authTime?: number;
 }

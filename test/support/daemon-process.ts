@@ -83,6 +83,8 @@ export interface DaemonOptions {
   readonly state?: string;
   /** The `groups:` section's entries; default `sre: [bob, alice]`. */
   readonly groups?: string;
+  /** More keys of the two demo resources, e.g. `{ 'demo-db': 'step_up: { max_age: 5s }' }`. */
+  readonly resourceExtras?: Partial<Record<'demo-db' | 'demo-token', string>>;
 }
 
 /** A real jitgated process on a temp socket, with its config, state and audit in a temp dir. */
@@ -119,10 +121,12 @@ resources:
     vault: { policies: [${vaultEnv.policies.join(', ')}], read: database/creds/${vaultEnv.dbRole} }
     env: { PGUSER: username, PGPASSWORD: password }
     ttl: 60s
+    ${options.resourceExtras?.['demo-db'] ?? ''}
   demo-token:
     vault: { policies: [${vaultEnv.policies.join(', ')}] }
     env: { VAULT_TOKEN: token }
     ttl: 60s
+    ${options.resourceExtras?.['demo-token'] ?? ''}
 stop_timeout: 10s
 policies:
 ${options.policies}

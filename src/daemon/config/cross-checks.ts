@@ -280,5 +280,16 @@ export function crossCheck(sections: ConfigSections, doc: unknown, problems: Pro
   checkIdentity(sections.identity, fail);
   checkGroups(sections.groups, fail);
   for (const [name, resource] of Object.entries(sections.resources)) checkResource(name, resource, fail);
+  checkStepUp(sections, fail);
   checkPolicies(sections, doc, fail);
+}
+
+/** Step-up happens on the approval web page: without it nobody could approve such a resource but through the CLI. */
+function checkStepUp(sections: ConfigSections, fail: Report): void {
+  if (sections.failed.has('identity')) return;
+  const web = sections.identity?.approvers?.web !== undefined;
+  for (const [name, resource] of Object.entries(sections.resources)) {
+    if (resource.step_up === undefined || resource.step_up === false || web) continue;
+    fail(['resources', name, 'step_up'], 'needs identity.approvers.web: approvers step up by signing in again on the approval web page');
+  }
 }

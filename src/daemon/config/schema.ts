@@ -193,6 +193,7 @@ export const resourceSchema = obj({
   ttl: timerDuration,
   max_ttl: timerDuration.optional(),
   excess_ttl: z.enum(['clamp', 'deny']).optional(),
+  step_up: z.union([z.boolean(), obj({ max_age: timerDuration })]).optional(),
 });
 
 function describeValue(value: unknown): string {

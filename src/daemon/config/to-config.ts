@@ -37,6 +37,9 @@ function mapMatch(match: RawMatch | undefined): PolicyMatch {
   return out;
 }
 
+/** How old an approver's IdP sign-in may be for a `step_up` resource, when `max_age` is not given. */
+export const DEFAULT_STEP_UP_MAX_AGE_MS = 5 * 60_000;
+
 function mapPolicy(policy: RawPolicy): PolicyRule {
   const match = mapMatch(policy.match);
   if (policy.require) {
@@ -198,6 +201,7 @@ function mapResources(resources: RawConfig['resources']): Config['resources'] {
         ttlMs: r.ttl,
         maxTtlMs: r.max_ttl ?? r.ttl,
         excessTtl: r.excess_ttl ?? 'clamp',
+        ...(r.step_up !== undefined && r.step_up !== false && { stepUp: { maxAgeMs: r.step_up === true ? DEFAULT_STEP_UP_MAX_AGE_MS : r.step_up.max_age } }),
       },
     ]),
   );

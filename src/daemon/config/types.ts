@@ -137,6 +137,11 @@ export interface ResourceConfig {
   readonly maxTtlMs: number;
   /** What to do with a requested TTL above `maxTtlMs`. */
   readonly excessTtl: 'clamp' | 'deny';
+  /**
+   * `resources.*.step_up`: approving needs an IdP sign-in at most `maxAgeMs` old (the web page,
+   * fresh login); a Slack or webhook click does not approve. Absent: any approver channel.
+   */
+  readonly stepUp?: { readonly maxAgeMs: number };
 }
 
 /** A match value: one pattern or a list of alternatives. `*` matches within a path segment, `**` across. */

@@ -60,7 +60,15 @@ export function approverIdentityFrom(payload: JWTPayload, rules: ApproverIdentit
   const { sub } = payload;
   if (!isName(sub)) throw new IdentityError('approver token claim "sub" is invalid');
   const name = verifiedName(payload, sub, rules);
-  return { subject: sub, name, groups: groupsOf(payload, sub, name, rules), aliases: aliasesOf(payload, rules), trust: 'idp' };
+  const authTime = typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time * 1000 : undefined;
+  return {
+    subject: sub,
+    name,
+    groups: groupsOf(payload, sub, name, rules),
+    aliases: aliasesOf(payload, rules),
+    trust: 'idp',
+    ...(authTime !== undefined && { authTime }),
+  };
 }
 
 /** The IdP's groups in `claims` plus the static groups naming the subject or the name, sorted. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.js';
-import { errorMessage } from '../../common/errors.js';
+import { errorMessage, JitgateError } from '../../common/errors.js';
+import { requestPageUrl } from '../web/request-page-url.js';
 import type { Logger } from '../../common/logger.js';
 import { ownValue } from '../../common/own-keys.js';
 import type { Config, SlackNotifierConfig } from '../config/types.js';
@@ -26,6 +27,8 @@ export interface SlackInteractionsOptions {
   readonly openView: (triggerId: string, view: Record<string, unknown>) => Promise<void>;
   /** Receives the work done after the acknowledgement, so shutdown can wait for it. */
   readonly track: (work: Promise<void>) => void;
+  /** `http.public_url` when the approval web page is served: a step-up answer links to it. */
+  readonly publicUrl?: string;
 }
 
 interface BlockAction {
@@ -107,7 +110,10 @@ async function act(ctx: Interactions, decision: SlackDecision, approverName: str
     // The gate's refusals (self-approval, not allowed, already decided) are safe to show the person,
     // escaped like the message: they may quote values from CI.
     log.warn({ requestId, approver: approverName, err: errorMessage(err) }, 'slack decision refused');
-    await tell(ctx, decision.channelId, decision.userId, `jitgate: ${escapeMrkdwn(errorMessage(err))}`);
+    const page = err instanceof JitgateError && err.code === 'STEP_UP_REQUIRED' ? requestPageUrl(options.publicUrl, requestId) : undefined;
+    // Step-up: the click does not approve; the answer is the way to the web page's fresh sign-in.
+    const link = page === undefined ? '' : ` <${page}|Open the request page>`;
+    await tell(ctx, decision.channelId, decision.userId, `jitgate: ${escapeMrkdwn(errorMessage(err))}${link}`);
   }
 }
 

@@ -118,6 +118,7 @@ async function mountCallbacks(server: HttpServer, built: BuiltNotifiers, options
           tellUser: (channel, user, text) => slack.notifier.tellUser(channel, user, text),
           openView: (triggerId, view) => slack.notifier.openView(triggerId, view),
           track,
+          ...(config.webPages !== undefined && config.http?.publicUrl !== undefined && { publicUrl: config.http.publicUrl }),
         }),
       );
     }

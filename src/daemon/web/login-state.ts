@@ -8,6 +8,8 @@ export interface PendingLogin {
   readonly verifier: string;
   /** Where to go after signing in; always a path of this site. */
   readonly returnTo: string;
+  /** A step-up: the IdP was asked for a fresh login at this wall-clock ms, and must have done one. */
+  readonly freshSince?: number;
 }
 
 export interface LoginSealerOptions {
@@ -26,7 +28,11 @@ const MAX_SEALED_CHARS = 2048;
 function isPendingLogin(value: unknown): value is PendingLogin & { exp: number } {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['state', 'nonce', 'verifier', 'returnTo'].every((k) => typeof v[k] === 'string') && typeof v.exp === 'number';
+  return (
+    ['state', 'nonce', 'verifier', 'returnTo'].every((k) => typeof v[k] === 'string') &&
+    typeof v.exp === 'number' &&
+    (v.freshSince === undefined || typeof v.freshSince === 'number')
+  );
 }
 
 /**

@@ -93,7 +93,8 @@ export class OidcClient {
     return this.#endpoints;
   }
 
-  async authorizationUrl(params: { state: string; nonce: string; verifier: string }): Promise<string> {
+  /** `fresh`: a step-up, so the IdP must sign the user in again whatever its own session says (`prompt=login`, `max_age=0`). */
+  async authorizationUrl(params: { state: string; nonce: string; verifier: string; fresh?: boolean }): Promise<string> {
     const { authorization } = await this.#discover();
     const url = new URL(authorization);
     url.searchParams.set('response_type', 'code');
@@ -104,6 +105,10 @@ export class OidcClient {
     url.searchParams.set('nonce', params.nonce);
     url.searchParams.set('code_challenge', pkceChallenge(params.verifier));
     url.searchParams.set('code_challenge_method', 'S256');
+    if (params.fresh === true) {
+      url.searchParams.set('prompt', 'login');
+      url.searchParams.set('max_age', '0');
+    }
     return url.toString();
   }
 

@@ -42,7 +42,10 @@ export function renderRequestPage(input: RequestPageInput): string {
   const approvals = r.approvals.map(
     (a) => html`<li><strong>${a.decision === 'approve' ? 'approved' : 'denied'}</strong> by ${a.name} <code>(${channelLabel(a)})</code> at ${new Date(a.at).toISOString()}${a.comment ? html` — ${a.comment}` : ''}</li>`,
   );
-  const flash = input.flash ? html`<p class="flash flash-${input.flash.kind}" role="status">${input.flash.text}</p>` : raw('');
+  const link = input.flash?.link;
+  const flash = input.flash
+    ? html`<p class="flash flash-${input.flash.kind}" role="status">${input.flash.text}${link ? html` <a href="${link.href}">${link.text}</a>` : raw('')}</p>`
+    : raw('');
   let actions: SafeHtml;
   if (identity === undefined) {
     actions = html`<p><a class="button" href="${input.signInUrl}">Sign in to approve or deny</a></p>`;

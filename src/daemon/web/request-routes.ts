@@ -99,6 +99,13 @@ async function decide(ctx: WebContext, request: HttpRequest, id: string, action:
         : await gate.deny(id, current.identity, text, { channel: 'web' });
     session.flash = { kind: 'info', text: action === 'approve' ? `Approved: the request is now ${view.status}.` : 'Denied.' };
   } catch (err) {
+    // Step-up: sign in again at the IdP (fresh login), then decide on the same page. A link, not a
+    // redirect: the page's CSP (form-action 'self') rightly stops a form post from landing off-site.
+    if (err instanceof JitgateError && err.code === 'STEP_UP_REQUIRED') {
+      const href = `${LOGIN_PATH}?${new URLSearchParams({ return: back, step_up: '1' }).toString()}`;
+      session.flash = { kind: 'error', text: `${err.message}.`, link: { href, text: 'Sign in again' } };
+      return redirect(back);
+    }
     const shown = userFacing(err);
     if (shown === undefined) logger.error({ requestId: id, action, err: errorMessage(err) }, 'web decision failed');
     session.flash = { kind: 'error', text: shown ?? 'The decision could not be recorded; nothing was changed. Try again.' };

@@ -5,6 +5,8 @@ import type { ApproverIdentity } from '../../model/context.js';
 export interface Flash {
   readonly kind: 'info' | 'error';
   readonly text: string;
+  /** A same-site link after the text (the step-up sign-in). */
+  readonly link?: { readonly href: string; readonly text: string };
 }
 
 export interface Session {

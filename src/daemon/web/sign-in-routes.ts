@@ -9,6 +9,9 @@ import { constantTimeEqual } from './same-origin.js';
 import { randomToken } from './session-store.js';
 import { LOGIN_PATH, REQUEST_PATH_RE, type WebContext } from './web-context.js';
 
+/** Allowed difference between the IdP's clock and ours when checking a step-up's `auth_time`. */
+const FRESH_SKEW_MS = 60_000;
+
 /**
  * `GET /auth/login`: starts the authorization-code flow with PKCE, remembering where to return.
  * Rate-limited per client address; what the callback needs travels in a sealed cookie, so starting
@@ -23,10 +26,11 @@ async function startLogin(ctx: WebContext, request: HttpRequest): Promise<HttpRe
   const wanted = request.query?.get('return') ?? '';
   // Only our own request pages: an open redirect would lend this site's name to phishing.
   const returnTo = REQUEST_PATH_RE.test(wanted) && !wanted.endsWith('/approve') && !wanted.endsWith('/deny') ? wanted : '/';
-  const login = { state: randomToken(), nonce: randomToken(), verifier: randomToken(), returnTo };
+  const fresh = request.query?.get('step_up') === '1';
+  const login: PendingLogin = { state: randomToken(), nonce: randomToken(), verifier: randomToken(), returnTo, ...(fresh && { freshSince: ctx.clock.now() }) };
   let location: string;
   try {
-    location = await ctx.oidc.authorizationUrl(login);
+    location = await ctx.oidc.authorizationUrl({ ...login, fresh });
   } catch (err) {
     ctx.logger.error({ err: errorMessage(err) }, 'IdP discovery failed');
     return messagePage(503, 'Sign-in unavailable', 'The identity provider cannot be reached. Try again shortly.');
@@ -58,6 +62,10 @@ async function verifiedIdentity(ctx: WebContext, code: string, login: PendingLog
     // Verified above, so decoding is safe; the nonce ties the token to this very sign-in.
     const { nonce, exp } = decodeJwt(idToken);
     if (typeof nonce !== 'string' || !constantTimeEqual(nonce, login.nonce)) throw new IdentityError('ID token nonce mismatch');
+    // A step-up asked for a fresh login: an ID token whose auth_time predates the request is an old sign-in replayed.
+    if (login.freshSince !== undefined && (identity.authTime === undefined || identity.authTime < login.freshSince - FRESH_SKEW_MS)) {
+      throw new IdentityError('the identity provider did not sign you in again (no recent auth_time); step-up needs a fresh sign-in');
+    }
     await refuseUncheckable(ctx, accessToken);
     return { identity, ...(accessToken !== undefined && { accessToken }), ...(typeof exp === 'number' && { idTokenExpMs: exp * 1000 }) };
   } catch (err) {

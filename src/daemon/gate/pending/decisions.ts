@@ -9,6 +9,7 @@ import type { GateCore } from '../gate-core.js';
 import { approvalList, pendingView, type PendingEntry } from './pending-entry.js';
 import type { PendingRequests } from './pending-requests.js';
 import type { RunScopes } from '../run-scope.js';
+import { stepUpRefusal } from './step-up.js';
 import { alreadyApproved, approverRefusal, identityKeys, quorumMet } from './quorum.js';
 
 /** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */
@@ -165,7 +166,9 @@ export class Decisions {
   }
 
   async #checkApprover(entry: PendingEntry, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<void> {
-    const refusal = approverRefusal(entry, approver, action);
+    const refusal =
+      approverRefusal(entry, approver, action) ??
+      (action === 'approve' ? stepUpRefusal(this.#core.config.resources[entry.request.resource], approver, this.#core.clock.now()) : undefined);
     if (!refusal) return;
     await this.#core.audit.safe({
       type: 'approval.rejected',
