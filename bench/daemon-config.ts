@@ -37,6 +37,8 @@ export interface DaemonConfigOptions {
   readonly maxPending: number;
   /** `host:port` for the HTTP listener (`GET /metrics`); none by default, as in the latency runs. */
   readonly httpListen?: string;
+  /** The `state:` section; default a SQLite file `state.db` under the directory. */
+  readonly state?: Readonly<Record<string, string>>;
   /** How long a `bench-pending` request waits for an approval before it expires (default 24h). */
   readonly pendingExpiresAfter?: string;
 }
@@ -53,7 +55,7 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
   const policies = [...vault.policies];
   const config = {
     listen: { socket: files.socket },
-    state: { sqlite: join(dir, 'state.db') },
+    state: options.state ?? { sqlite: join(dir, 'state.db') },
     audit: { file: files.auditFile, fsync: true },
     vault: { address: vault.address, auth: { token_file: tokenFile } },
     identity: { local: { context: true, approvers: true } },

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** One reading of the daemon, every `--sample-seconds`. */
 export interface SoakSample {
@@ -12,7 +12,7 @@ export interface SoakSample {
   readonly eventLoopP99Ms: number;
   /** Entries in /proc/<pid>/fd. */
   readonly fds: number;
-  /** The SQLite state database plus its -wal file. */
+  /** The SQLite state database plus its -wal file, or the PostgreSQL state database's size. */
   readonly stateBytes: number;
   /** Grants completed (granted and released) so far. */
   readonly grants: number;
@@ -42,15 +42,6 @@ export function metricValue(text: string, name: string): number | undefined {
 /** The daemon's own metric names carry the `jitgated_` prefix (src/daemon/metrics.ts). */
 const PREFIX = 'jitgated_';
 
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    // No -wal file between checkpoints is normal.
-    return 0;
-  }
-}
-
 async function vmRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
@@ -62,7 +53,8 @@ export interface SampleTarget {
   readonly pid: number;
   /** `http://host:port/metrics` of the daemon. */
   readonly metricsUrl: string;
-  readonly stateFile: string;
+  /** Bytes the state store takes now. */
+  readonly stateBytes: () => Promise<number>;
 }
 
 /** Reads the daemon's memory, event loop, descriptors and state size now. */
@@ -73,11 +65,10 @@ export async function sampleDaemon(target: SampleTarget): Promise<Omit<SoakSampl
   const heap = metricValue(text, `${PREFIX}nodejs_heap_size_used_bytes`);
   const lag = metricValue(text, `${PREFIX}nodejs_eventloop_lag_p99_seconds`);
   if (heap === undefined || lag === undefined) throw new Error('the daemon metrics lack nodejs_heap_size_used_bytes or nodejs_eventloop_lag_p99_seconds');
-  const [rssBytes, fds, db, wal] = await Promise.all([
+  const [rssBytes, fds, stateBytes] = await Promise.all([
     vmRss(target.pid),
     readdir(`/proc/${target.pid}/fd`).then((entries) => entries.length),
-    fileSize(target.stateFile),
-    fileSize(`${target.stateFile}-wal`),
+    target.stateBytes(),
   ]);
-  return { rssBytes, heapUsedBytes: heap, eventLoopP99Ms: lag * 1000, fds, stateBytes: db + wal };
+  return { rssBytes, heapUsedBytes: heap, eventLoopP99Ms: lag * 1000, fds, stateBytes };
 }

@@ -20,6 +20,7 @@ export interface SoakSummary {
   readonly ok: boolean;
   readonly title: string;
   readonly runtime: string;
+  readonly state: string;
   readonly samples: number;
   readonly minutes: number;
   readonly rssMb: { readonly start: number; readonly end: number; readonly max: number };
@@ -52,6 +53,7 @@ export function summarizeSoak(input: {
   leftovers: VaultLeftovers;
   thresholds: SoakThresholds;
   runtime: string;
+  state: string;
 }): SoakSummary {
   const { samples, counts, leftovers, thresholds } = input;
   const minutes = (samples.at(-1)?.seconds ?? 0) / 60;
@@ -82,10 +84,10 @@ export function summarizeSoak(input: {
   const stateBytesEnd = samples.at(-1)?.stateBytes ?? 0;
   rows.push(
     { check: 'event-loop delay p99, worst sample', observed: `${eventLoopP99MsMax} ms`, ok: true },
-    { check: 'SQLite state + WAL size at the end', observed: `${round(stateBytesEnd / MB)} MB`, ok: true },
+    { check: `${input.state === 'sqlite' ? 'SQLite state + WAL' : 'PostgreSQL state database'} size at the end`, observed: `${round(stateBytesEnd / MB)} MB`, ok: true },
   );
   const ok = rows.every((r) => r.ok);
-  const title = `jitgated soak: ${round(minutes, 1)} min at ${thresholds.rate} grants/s — RSS ${rssMb.start} → ${rssMb.end} MB, slope ${rssCheck.slopePerMinute.toFixed(2)} MB/min, fds ${fds.start} → ${fds.end}`;
+  const title = `jitgated soak (${input.state}): ${round(minutes, 1)} min at ${thresholds.rate} grants/s — RSS ${rssMb.start} → ${rssMb.end} MB, slope ${rssCheck.slopePerMinute.toFixed(2)} MB/min, fds ${fds.start} → ${fds.end}`;
   const table = [
     `${title}${ok ? '' : ' — FAILED'}`,
     '',
@@ -98,6 +100,7 @@ export function summarizeSoak(input: {
     ok,
     title,
     runtime: input.runtime,
+    state: input.state,
     samples: samples.length,
     minutes: round(minutes),
     rssMb,

@@ -1,7 +1,7 @@
 /**
  * `npm run soak -- --minutes 30 [--rate 20] [--sample-seconds 10] ...`: steady grant load plus a
  * trickle of pending requests (half denied, half expiring) against a real jitgated (SQLite state,
- * fsynced audit) on the Vault-compatible server with PostgreSQL, sampling the daemon every
+ * or `--state postgres` on the bench's embedded PostgreSQL; fsynced audit) on the Vault-compatible server with PostgreSQL, sampling the daemon every
  * `--sample-seconds`. Writes bench/out/soak.csv, soak.svg and soak-summary.json (or `--out-dir`).
  * Exits 1 when RSS or open fds grow without bound (slope over the last half of the samples above
  * `--max-rss-mb-per-min` / `--max-fds-per-min`), when any token or lease is left at Vault after
@@ -21,6 +21,7 @@ import { renderSoakSvg } from './soak-plot.js';
 import { sampleDaemon, toCsv, type SoakSample } from './soak-sample.js';
 import { summarizeSoak, type SoakSummary } from './soak-summary.js';
 import { settledLeftovers } from './soak-leaks.js';
+import { prepareSoakState, type SoakState } from './soak-state.js';
 import { startBenchVault, type BenchVault } from './vault-process.js';
 
 const { values } = parseArgs({
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'max-fds-per-min': { type: 'string', default: '1' },
     'out-dir': { type: 'string', default: fileURLToPath(new URL('./out/', import.meta.url)) },
     daemon: { type: 'string', default: 'tsx' },
+    state: { type: 'string', default: 'sqlite' },
   },
   strict: true,
 });
@@ -64,6 +66,11 @@ if (values.daemon !== 'dist' && values.daemon !== 'tsx') {
   process.exit(2);
 }
 const runtime = values.daemon;
+if (values.state !== 'sqlite' && values.state !== 'postgres') {
+  process.stderr.write(`soak: --state must be sqlite or postgres, not ${values.state}\n`);
+  process.exit(2);
+}
+const stateKind = values.state;
 const outDir = resolve(values['out-dir']);
 
 function progress(message: string): void {
@@ -72,15 +79,25 @@ function progress(message: string): void {
 
 async function soak(vault: BenchVault, dir: string, daemons: DaemonProcess[]): Promise<SoakSummary> {
   const port = await freePort('127.0.0.1');
+  const state = await prepareSoakState(stateKind, dir, vault.pgUrl);
+  try {
+    return await soakOn(vault, dir, daemons, port, state);
+  } finally {
+    await state.close();
+  }
+}
+
+async function soakOn(vault: BenchVault, dir: string, daemons: DaemonProcess[], port: number, state: SoakState): Promise<SoakSummary> {
   const files = await writeDaemonConfig(dir, vault, {
     maxPending: 1000,
+    state: state.config,
     httpListen: `127.0.0.1:${port}`,
     pendingExpiresAfter: `${opts.pendingExpiresSeconds}s`,
   });
-  progress(`starting jitgated (${runtime})`);
+  progress(`starting jitgated (${runtime}, ${stateKind} state)`);
   const daemon = await startDaemonProcess(files, runtime);
   daemons.push(daemon);
-  const target = { pid: daemon.pid, metricsUrl: `http://127.0.0.1:${port}/metrics`, stateFile: join(dir, 'state.db') };
+  const target = { pid: daemon.pid, metricsUrl: `http://127.0.0.1:${port}/metrics`, stateBytes: () => state.size() };
   const samples: SoakSample[] = [];
   const t0 = Date.now();
   const record = async (counts: { grants: number; denied: number; expired: number; errors: number }): Promise<SoakSample> => {
@@ -105,7 +122,7 @@ async function soak(vault: BenchVault, dir: string, daemons: DaemonProcess[]): P
   }
   const leftovers = await settledLeftovers(vault.address, vault.rootToken, vault.dbRole, 5000);
   await mkdir(outDir, { recursive: true });
-  const summary = summarizeSoak({ samples, counts: load.counts, leftovers, thresholds: opts, runtime });
+  const summary = summarizeSoak({ samples, counts: load.counts, leftovers, thresholds: opts, runtime, state: stateKind });
   await writeFile(join(outDir, 'soak.csv'), toCsv(samples));
   await writeFile(join(outDir, 'soak.svg'), renderSoakSvg(samples, summary.title));
   await writeFile(join(outDir, 'soak-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

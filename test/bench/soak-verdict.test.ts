@@ -59,32 +59,32 @@ describe('soak summary', () => {
   const none = { tokens: [], leases: [] };
 
   it('passes flat RSS and fds with nothing left at Vault', () => {
-    const s = summarizeSoak({ samples: samples(60, () => 150, () => 40), counts, leftovers: none, thresholds, runtime: 'dist' });
+    const s = summarizeSoak({ samples: samples(60, () => 150, () => 40), counts, leftovers: none, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(s.ok, true, s.table);
     assert.equal(s.leakedTokens, 0);
     assert.doesNotMatch(s.table, /FAIL/);
   });
 
   it('fails on RSS growing without bound, naming the check', () => {
-    const s = summarizeSoak({ samples: samples(60, (m) => 150 + 3 * m, () => 40), counts, leftovers: none, thresholds, runtime: 'dist' });
+    const s = summarizeSoak({ samples: samples(60, (m) => 150 + 3 * m, () => 40), counts, leftovers: none, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(s.ok, false);
     assert.match(s.table, /\| RSS slope .* \| 3\.000 MB\/min \| \*\*FAIL\*\* \|/);
   });
 
   it('fails on a descriptor leak', () => {
-    const s = summarizeSoak({ samples: samples(60, () => 150, (m) => 40 + Math.floor(2 * m)), counts, leftovers: none, thresholds, runtime: 'dist' });
+    const s = summarizeSoak({ samples: samples(60, () => 150, (m) => 40 + Math.floor(2 * m)), counts, leftovers: none, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(s.ok, false);
     assert.match(s.table, /\| open fds slope .* \*\*FAIL\*\* \|/);
   });
 
   it('fails on a leaked token or lease, and on failed requests', () => {
     const flat = samples(60, () => 150, () => 40);
-    const leaked = summarizeSoak({ samples: flat, counts, leftovers: { tokens: ['acc-1'], leases: [] }, thresholds, runtime: 'dist' });
+    const leaked = summarizeSoak({ samples: flat, counts, leftovers: { tokens: ['acc-1'], leases: [] }, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(leaked.ok, false);
     assert.equal(leaked.leakedTokens, 1);
-    const lease = summarizeSoak({ samples: flat, counts, leftovers: { tokens: [], leases: ['l-1'] }, thresholds, runtime: 'dist' });
+    const lease = summarizeSoak({ samples: flat, counts, leftovers: { tokens: [], leases: ['l-1'] }, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(lease.ok, false);
-    const failed = summarizeSoak({ samples: flat, counts: { ...counts, errors: 2, firstError: 'boom' }, leftovers: none, thresholds, runtime: 'dist' });
+    const failed = summarizeSoak({ samples: flat, counts: { ...counts, errors: 2, firstError: 'boom' }, leftovers: none, thresholds, runtime: 'dist', state: 'sqlite' });
     assert.equal(failed.ok, false);
     assert.match(failed.table, /2 \(first: boom\)/);
   });
