@@ -33,7 +33,17 @@ export interface DaemonFiles {
  * A development config (self-asserted context, local approvers) with production durability:
  * SQLite state and an fsynced audit log, all under `dir`.
  */
-export async function writeDaemonConfig(dir: string, vault: BenchVault, options: { maxPending: number }): Promise<DaemonFiles> {
+export interface DaemonConfigOptions {
+  readonly maxPending: number;
+  /** `host:port` for the HTTP listener (`GET /metrics`); none by default, as in the latency runs. */
+  readonly httpListen?: string;
+  /** The `state:` section; default a SQLite file `state.db` under the directory. */
+  readonly state?: Readonly<Record<string, string>>;
+  /** How long a `bench-pending` request waits for an approval before it expires (default 24h). */
+  readonly pendingExpiresAfter?: string;
+}
+
+export async function writeDaemonConfig(dir: string, vault: BenchVault, options: DaemonConfigOptions): Promise<DaemonFiles> {
   const tokenFile = join(dir, 'vault-token');
   await writeFile(tokenFile, vault.rootToken, { mode: 0o600 });
   const files: DaemonFiles = {
@@ -45,7 +55,7 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
   const policies = [...vault.policies];
   const config = {
     listen: { socket: files.socket },
-    state: { sqlite: join(dir, 'state.db') },
+    state: options.state ?? { sqlite: join(dir, 'state.db') },
     audit: { file: files.auditFile, fsync: true },
     vault: { address: vault.address, auth: { token_file: tokenFile } },
     identity: { local: { context: true, approvers: true } },
@@ -64,7 +74,7 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
       {
         name: 'bench-pending',
         match: { resource: RESOURCE.pending, repository: BENCH_CONTEXT.repository },
-        require: { approvals: 1, from: ['group:sre'], expires_after: '24h' },
+        require: { approvals: 1, from: ['group:sre'], expires_after: options.pendingExpiresAfter ?? '24h' },
       },
       { name: 'bench-auto', match: { resource: [RESOURCE.token, RESOURCE.db], repository: BENCH_CONTEXT.repository }, decision: 'auto-approve' },
       { name: 'everything-else', decision: 'deny' },
@@ -73,6 +83,7 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
     // caps (issue 11 #18) are raised to the total so the 10,000-pending measurement still runs.
     limits: { max_pending_requests: options.maxPending, pending_per_repository: options.maxPending, pending_per_actor: options.maxPending },
     log: { level: 'info' },
+    ...(options.httpListen === undefined ? {} : { http: { listen: options.httpListen } }),
   };
   await writeFile(files.configFile, stringify(config), { mode: 0o600 });
   return files;

@@ -10,40 +10,64 @@ export interface DirectSample {
   readonly revokeMs: number;
 }
 
+export interface DirectGrant {
+  readonly grantMs: number;
+  /** Of the child token, for the revoke. */
+  readonly accessor: string;
+}
+
+export interface DirectVault {
+  /** Child token create (+ the read under it), timed; the token stays alive until `revoke`. */
+  grant(read: string | undefined): Promise<DirectGrant>;
+  /** Revokes the token (and so its lease) by accessor; ms. */
+  revoke(accessor: string): Promise<number>;
+  /** `grant` then `revoke`. */
+  once(read: string | undefined): Promise<DirectSample>;
+  close(): void;
+}
+
 /**
  * The alternative to the gate: a CI step holding a Vault token that calls Vault itself with
  * node-vault, as the daemon's broker does (child token via `write('auth/token/create')`, never
  * tokenCreate*, then the read with the child token), over keep-alive HTTP.
  */
-export function createDirectVault(vault: BenchVault): { once(read: string | undefined): Promise<DirectSample>; close(): void } {
+export function createDirectVault(vault: BenchVault): DirectVault {
   const httpAgent = new Agent({ keepAlive: true });
   const requestOptions = { timeout: 10_000, httpAgent };
   const root = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', token: vault.rootToken, requestOptions });
   // One client whose token is swapped per grant, as a step would hold exactly one child token.
   const child = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', requestOptions });
+  const grant = async (read: string | undefined): Promise<DirectGrant> => {
+    const start = process.hrtime.bigint();
+    const created = (await root.write('auth/token/create', {
+      policies: [...vault.policies],
+      ttl: '60s',
+      explicit_max_ttl: '60s',
+      renewable: false,
+      meta: { bench: 'direct' },
+      display_name: 'bench-direct',
+    })) as { auth?: { client_token?: unknown; accessor?: unknown } };
+    const token = created.auth?.client_token;
+    const accessor = created.auth?.accessor;
+    if (typeof token !== 'string' || typeof accessor !== 'string') throw new Error('direct: auth/token/create gave no token');
+    if (read !== undefined) {
+      child.token = token;
+      const secret = (await child.read(read)) as { data?: Record<string, unknown> };
+      if (typeof secret.data?.password !== 'string') throw new Error(`direct: ${read} gave no password`);
+    }
+    return { grantMs: elapsedMs(start), accessor };
+  };
+  const revoke = async (accessor: string): Promise<number> => {
+    const revokeStart = process.hrtime.bigint();
+    await root.write('auth/token/revoke-accessor', { accessor });
+    return elapsedMs(revokeStart);
+  };
   return {
+    grant,
+    revoke,
     async once(read) {
-      const start = process.hrtime.bigint();
-      const created = (await root.write('auth/token/create', {
-        policies: [...vault.policies],
-        ttl: '60s',
-        explicit_max_ttl: '60s',
-        renewable: false,
-        meta: { bench: 'direct' },
-        display_name: 'bench-direct',
-      })) as { auth?: { client_token?: unknown; accessor?: unknown } };
-      const token = created.auth?.client_token;
-      const accessor = created.auth?.accessor;
-      if (typeof token !== 'string' || typeof accessor !== 'string') throw new Error('direct: auth/token/create gave no token');
-      if (read !== undefined) {
-        child.token = token;
-        const secret = (await child.read(read)) as { data?: Record<string, unknown> };
-        if (typeof secret.data?.password !== 'string') throw new Error(`direct: ${read} gave no password`);
-      }
-      const grantMs = elapsedMs(start);
-      const revokeStart = process.hrtime.bigint();
-      await root.write('auth/token/revoke-accessor', { accessor });
-      return { grantMs, revokeMs: elapsedMs(revokeStart) };
+      const { grantMs, accessor } = await grant(read);
+      return { grantMs, revokeMs: await revoke(accessor) };
     },
     close() {
       httpAgent.destroy();

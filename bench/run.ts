@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --out FILE]`: builds (`npm run build`), then starts the Vault-compatible server (with PostgreSQL)
  * and jitgated as child processes and measures every figure of the brief's performance table,
- * with the direct-Vault baseline in the same run. Writes a table to stdout and JSON to
+ * with the direct-Vault baseline and the floor baseline (direct Vault + the fsynced writes + one
+ * gRPC unary call on a Unix socket, bench/measure-floor.ts) in the same run. Writes a table to stdout and JSON to
  * bench/results.json (or --out). `--quick` is a seconds-long smoke run of the same harness.
  * `--daemon dist` (what `npm run bench` passes) runs the compiled daemon, as deployed; the default,
  * `tsx`, runs the sources so a harness check needs no build and never measures a stale dist/.
@@ -16,6 +17,7 @@ import { BENCH_CONTEXT, RESOURCE, writeDaemonConfig } from './daemon-config.js';
 import { startDaemonProcess, type DaemonProcess, type DaemonRuntime } from './daemon-process.js';
 import { measureAudit } from './measure-audit.js';
 import { measureDirect } from './measure-direct.js';
+import { FSYNCED_WRITES, measureFloor } from './measure-floor.js';
 import { measureGrants } from './measure-grants.js';
 import { measureKills } from './measure-kill.js';
 import { measurePending } from './measure-pending.js';
@@ -95,7 +97,10 @@ async function main(): Promise<Results> {
     progress('direct node-vault baseline');
     const directToken = await measureDirect(vault, undefined, plan.warmup, plan.grants);
     const directDb = await measureDirect(vault, dbRead, plan.dbWarmup, plan.dbGrants);
-    details.grants = { token, db, directToken, directDb };
+    progress(`floor baseline: direct Vault + ${FSYNCED_WRITES} fsynced writes + one gRPC unary call on a Unix socket`);
+    const floorToken = await measureFloor(vault, undefined, plan.warmup, plan.grants);
+    const floorDb = await measureFloor(vault, dbRead, plan.dbWarmup, plan.dbGrants);
+    details.grants = { token, db, directToken, directDb, floorToken, floorDb };
 
     const throughput: ThroughputRun[] = [];
     for (const clients of [1, 16, 64]) {
@@ -140,6 +145,10 @@ async function main(): Promise<Results> {
       { id: 'direct.token.p50', label: 'direct node-vault child token create: p50', value: directToken.grant.p50, unit: 'ms' },
       { id: 'direct.token.p99', label: 'direct node-vault child token create: p99', value: directToken.grant.p99, unit: 'ms' },
       { id: 'ratio.token.p50', label: 'gate / direct, token only, p50', value: token.grant.p50 / directToken.grant.p50, unit: '×', target: { op: '<=', value: 1.5 } },
+      { id: 'floor.token.p50', label: `floor: direct token create + ${FSYNCED_WRITES} fsynced writes + gRPC unary (Unix socket): p50`, value: floorToken.grant.p50, unit: 'ms' },
+      { id: 'floor.token.p99', label: 'floor, token only: p99', value: floorToken.grant.p99, unit: 'ms' },
+      { id: 'floor.fsync.p50', label: `floor part: ${FSYNCED_WRITES} × (write + fsync), token runs: p50`, value: floorToken.fsync.p50, unit: 'ms' },
+      { id: 'ratio.floor.token.p50', label: 'gate / floor, token only, p50', value: token.grant.p50 / floorToken.grant.p50, unit: '×', target: { op: '<=', value: 1.3 } },
       { id: 'grant.db.p50', label: 'auto-approved grant + database/creds read: p50', value: db.grant.p50, unit: 'ms', target: { op: '<=', value: 3 } },
       { id: 'grant.db.p90', label: 'auto-approved grant + database/creds read: p90', value: db.grant.p90, unit: 'ms' },
       { id: 'grant.db.p99', label: 'auto-approved grant + database/creds read: p99', value: db.grant.p99, unit: 'ms', target: { op: '<=', value: 15 } },
@@ -147,6 +156,9 @@ async function main(): Promise<Results> {
       { id: 'direct.db.p50', label: 'direct node-vault child token + database/creds read: p50', value: directDb.grant.p50, unit: 'ms' },
       { id: 'direct.db.p99', label: 'direct node-vault child token + database/creds read: p99', value: directDb.grant.p99, unit: 'ms' },
       { id: 'ratio.db.p50', label: 'gate / direct, with database read, p50', value: db.grant.p50 / directDb.grant.p50, unit: '×', target: { op: '<=', value: 1.5 } },
+      { id: 'floor.db.p50', label: `floor: direct token + database/creds read + ${FSYNCED_WRITES} fsynced writes + gRPC unary: p50`, value: floorDb.grant.p50, unit: 'ms' },
+      { id: 'floor.db.p99', label: 'floor, with database read: p99', value: floorDb.grant.p99, unit: 'ms' },
+      { id: 'ratio.floor.db.p50', label: 'gate / floor, with database read, p50', value: db.grant.p50 / floorDb.grant.p50, unit: '×', target: { op: '<=', value: 1.3 } },
       ...throughput.map((t): Figure => ({
         id: `throughput.c${t.clients}`,
         label: `grant+release throughput, ${t.clients} concurrent client${t.clients === 1 ? '' : 's'}${t.errors ? ` (${t.errors} errors)` : ''}`,

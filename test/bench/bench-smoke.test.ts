@@ -21,6 +21,10 @@ const EXPECTED_FIGURES = [
   'grant.db.p99',
   'direct.db.p50',
   'ratio.db.p50',
+  'floor.token.p50',
+  'floor.db.p50',
+  'ratio.floor.token.p50',
+  'ratio.floor.db.p50',
   'throughput.c1',
   'throughput.c16',
   'throughput.c64',
@@ -39,7 +43,7 @@ const EXPECTED_FIGURES = [
 ] as const;
 
 /** Figures that carry a target from the brief's performance table. */
-const TARGETED = ['grant.token.p50', 'grant.token.p99', 'ratio.token.p50', 'throughput.c64', 'release.token.p99', 'kill.max', 'cold-start.p50', 'audit.batched'];
+const TARGETED = ['ratio.floor.token.p50', 'ratio.floor.db.p50', 'grant.token.p50', 'grant.token.p99', 'ratio.token.p50', 'throughput.c64', 'release.token.p99', 'kill.max', 'cold-start.p50', 'audit.batched'];
 
 interface Figure {
   id: string;
