@@ -22,6 +22,10 @@ const POLICIES = `
   - name: staging-short-scope
     match: { resource: demo-token, repository: acme/api, repository_id: "42", environment: staging }
     require: { approvals: 1, from: [group:sre], expires_after: 5m, approval_scope: run, scope_ttl: ${SCOPE_TTL_MS / 1000}s }
+  - name: glass-once-per-run
+    match: { resource: demo-token, repository: acme/api, repository_id: "42", environment: glass }
+    require: { approvals: 1, from: [group:sre], expires_after: 5m, approval_scope: run }
+    break_glass: { groups: [sre] }
   - name: deploy-once-per-run
     match: { resource: [demo-token, demo-db], repository: acme/api, repository_id: "42" }
     require: { approvals: 1, from: [group:sre], expires_after: 5m, approval_scope: run, supersede: false }
@@ -134,6 +138,16 @@ notifiers:
       await waitsForApproval(await askWithToken(ci, 'demo-token', { sha: SHA_B, run_id: '5200', run_attempt: '1' }), 'another commit');
       await waitsForApproval(await askWithToken(ci, 'demo-db', { sha: SHA_A, run_id: '5200', run_attempt: '1' }), 'another resource');
       await waitsForApproval(await askWithToken(ci, 'demo-token', { sha: SHA_A, run_id: '5201', run_attempt: '1' }), 'another run');
+    });
+
+    it('a break-glass grant makes no scope: the next request of the same run asks the approvers', async () => {
+      const run = { sha: SHA_A, run_id: '5400', run_attempt: '1', environment: 'glass' };
+      const first = await askWithToken(ci, 'demo-token', run);
+      const id = await first.id;
+      const broken = await approver.breakGlass(id, { reason: 'INC-77: approvers unreachable' });
+      assert.equal(broken.breakGlass?.name, 'bob');
+      await (await granted(first.result)).release();
+      await waitsForApproval(await askWithToken(ci, 'demo-token', run), 'after a break-glass');
     });
 
     it('after scope_ttl the same run asks again', async () => {

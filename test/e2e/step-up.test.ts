@@ -10,8 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, signInContext } from '../support/browser.js';
 import { cli, contextFlags, DaemonProcess, eventually, startCli, STEP, type Proc } from '../support/daemon-process.js';
 import { freePort } from '../support/free-port.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
@@ -142,16 +142,6 @@ notifiers:
     assert.match(page.url(), new RegExp(`^${idp.issuer}/interaction/`), 'at the IdP login');
   }
 
-  async function browserContext(): Promise<BrowserContext> {
-    const context = await browser.newContext();
-    // The IdP knows only its registered redirect URI; the test plays the proxy that maps it to jitgated.
-    await context.route(
-      (url) => url.origin === 'http://127.0.0.1' && url.pathname === '/callback',
-      (route) => route.fulfill({ status: 302, headers: { location: `${base}/auth/callback${new URL(route.request().url()).search}` } }),
-    );
-    return context;
-  }
-
   it('a Slack click on a step-up resource answers with the request page and approves nothing; other resources approve from Slack as before', async () => {
     const db = await waitingRun('demo-db');
     await clickApprove(db.id, db.ts);
@@ -176,7 +166,7 @@ notifiers:
   });
 
   it('on the web page: a sign-in without a fresh login, then one older than max_age, each go back to the IdP before approving', async () => {
-    const context = await browserContext();
+    const context = await signInContext(browser, base);
     const page = await context.newPage();
     const first = await waitingRun('demo-db');
     const firstPage = `${base}/requests/${first.id}`;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, signInContext } from '../support/browser.js';
 import { contextFlags, DaemonProcess, fileExists, startCli, STEP } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
 import { httpBaseOf, webApproversIdentity } from '../support/web-daemon.js';
@@ -62,12 +62,7 @@ describe('end to end: a denial on the web page tells the requester who and why',
     const [, id] = await run.waitFor(/(req_[a-z0-9]+)/);
     assert.ok(id);
 
-    const context = await browser.newContext();
-    // The IdP knows only its registered redirect URI; the test plays the proxy that maps it to jitgated.
-    await context.route(
-      (url) => url.origin === 'http://127.0.0.1' && url.pathname === '/callback',
-      (route) => route.fulfill({ status: 302, headers: { location: `${base}/auth/callback${new URL(route.request().url()).search}` } }),
-    );
+    const context = await signInContext(browser, base);
     const page = await context.newPage();
     await page.goto(`${base}/requests/${id}`);
     await page.getByRole('link', { name: /sign in/i }).click();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { IDP_CLIENT_SECRET } from '../daemon/web/web-client.js';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, signInContext } from '../support/browser.js';
 import { DaemonProcess, fileExists, startCli, STEP, contextFlags } from '../support/daemon-process.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
 import { httpBaseOf, webApproversIdentity } from '../support/web-daemon.js';
@@ -66,12 +66,7 @@ describe('end to end: approving on the web page in a browser', () => {
     const [, id] = await run.waitFor(/(req_[a-z0-9]+)/);
     assert.ok(id);
 
-    const context = await browser.newContext();
-    // The IdP knows only its registered redirect URI; here the test plays the proxy that maps it to jitgated.
-    await context.route(
-      (url) => url.origin === 'http://127.0.0.1' && url.pathname === '/callback',
-      (route) => route.fulfill({ status: 302, headers: { location: `${base}/auth/callback${new URL(route.request().url()).search}` } }),
-    );
+    const context = await signInContext(browser, base);
     const page = await context.newPage();
     await page.goto(`${base}/requests/${id}`);
     assert.match(await page.locator('h1').innerText(), new RegExp(id));
