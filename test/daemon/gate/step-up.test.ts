@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ResourceConfig } from '../../../src/daemon/config/types.js';
-import { stepUpRefusal } from '../../../src/daemon/gate/pending/step-up.js';
+import { stepUpRefusal } from '../../../src/daemon/gate/step-up.js';
 import type { ApproverIdentity } from '../../../src/model/context.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12);

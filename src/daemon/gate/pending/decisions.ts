@@ -9,7 +9,7 @@ import type { GateCore } from '../gate-core.js';
 import { approvalList, pendingView, type PendingEntry } from './pending-entry.js';
 import type { PendingRequests } from './pending-requests.js';
 import type { RunScopes } from '../run-scope.js';
-import { stepUpRefusal } from './step-up.js';
+import { stepUpRefusal } from '../step-up.js';
 import { alreadyApproved, approverRefusal, identityKeys, quorumMet } from './quorum.js';
 
 /** Free text from approvers reaches terminals, mail and Slack: no control characters, bounded length. */

@@ -1,7 +1,7 @@
-import { formatDuration } from '../../../common/duration.js';
-import type { ApproverIdentity } from '../../../model/context.js';
-import type { ErrorCode } from '../../../model/error-codes.js';
-import type { ResourceConfig } from '../../config/types.js';
+import { formatDuration } from '../../common/duration.js';
+import type { ApproverIdentity } from '../../model/context.js';
+import type { ErrorCode } from '../../model/error-codes.js';
+import type { ResourceConfig } from '../config/types.js';
 
 /**
  * Step-up for sensitive resources: a Slack button (or a webhook, or a long-lived session) is only as
