@@ -25138,6 +25138,7 @@ var ERROR_CODES = {
   NOT_BREAK_GLASS: "the request was not granted by break-glass, so there is nothing to review",
   ALREADY_REVIEWED: "the break-glass grant was already reviewed",
   SELF_REVIEW: "whoever broke the glass cannot review it",
+  STEP_UP_REQUIRED: "the resource needs a fresh IdP sign-in to approve (step-up): approve on the web page",
   SUPERSEDED: "a request for a newer commit of the same repository, workflow, ref and resource replaced it",
   // Grants
   RELEASE_TOKEN_MISMATCH: "the release token does not match the grant",
