@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { cli, contextFlags, DaemonProcess, eventually, startCli, STEP, type Proc } from '../support/daemon-process.js';
+import { postgresState } from '../support/postgres-state.js';
 import { startSlackApiServer, type SlackApiServer } from '../support/slack-api-server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { httpBaseOf } from '../support/web-daemon.js';
@@ -227,17 +227,12 @@ describe('break-glass on the PostgreSQL store: the review queue survives a resta
   before(async () => {
     env = await startVaultWithDatabase();
     dir = await mkdtemp(join(tmpdir(), 'jitgate-glass-pg-'));
-    const admin = new pg.Client({ connectionString: env.pg.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE jitgate_glass');
-    await admin.end();
-    await writeFile(join(dir, 'pg-password'), `${env.pg.password}\n`, { mode: 0o600 });
-    const url = `postgres://${env.pg.user}@${env.pg.host}:${String(env.pg.port)}/jitgate_glass`;
+    const pgState = await postgresState(env, dir);
     daemon = await DaemonProcess.start({
       vaultEnv: env,
       policies: POLICIES,
       groups: GROUPS,
-      state: `state: { postgres: "${url}", password_file: ${join(dir, 'pg-password')} }`,
+      state: `state: ${pgState.value}`,
     });
   });
 

@@ -10,12 +10,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, signInContext } from '../support/browser.js';
 import { cli, contextFlags, DaemonProcess, eventually, startCli, STEP, type Proc } from '../support/daemon-process.js';
 import { freePort } from '../support/free-port.js';
 import { startIdp, type TestIdp } from '../support/idp.js';
+import { postgresState } from '../support/postgres-state.js';
 import { startSlackApiServer, type SlackApiServer } from '../support/slack-api-server.js';
 import { webApproversIdentity } from '../support/web-daemon.js';
 import { signSlack, slackClickBody } from '../daemon/notify/notify-fixture.js';
@@ -34,16 +34,6 @@ const POLICIES = `
 const MAX_AGE_S = 6;
 const TOKEN = 'xoxb-5555-6666-step-up-test';
 const SIGNING_SECRET = 'slack-signing-secret-for-step-up';
-
-/** A fresh database in the Vault server's PostgreSQL, as the daemon's `state:` line (password from a file). */
-async function postgresStateLine(env: VaultWithDatabase, dir: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: env.pg.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE jitgate_step_up');
-  await admin.end();
-  await writeFile(join(dir, 'pg-password'), `${env.pg.password}\n`, { mode: 0o600 });
-  return `state: { postgres: "postgres://${env.pg.user}@${env.pg.host}:${String(env.pg.port)}/jitgate_step_up", password_file: ${join(dir, 'pg-password')} }`;
-}
 
 for (const store of ['sqlite', 'postgres'] as const) {
   describe(`step-up: a sensitive resource is approved only after a fresh IdP sign-in (${store} state)`, () => {
@@ -68,7 +58,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       daemon = await DaemonProcess.start({
         vaultEnv: env,
         policies: POLICIES,
-        ...(store === 'postgres' && { state: await postgresStateLine(env, dir) }),
+        ...(store === 'postgres' && { state: `state: ${(await postgresState(env, dir)).value}` }),
         identity: await webApproversIdentity(idp, dir),
         groups: '  sre: [carol]',
         resourceExtras: { 'demo-db': `step_up: { max_age: ${String(MAX_AGE_S)}s }` },

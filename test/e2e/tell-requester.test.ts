@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { webhookSignatureHeaders } from '../../src/daemon/notify/signing.js';
 import { cli, contextFlags, DaemonProcess, fileExists, startCli, STEP, type Proc } from '../support/daemon-process.js';
+import { postgresState, type PostgresState } from '../support/postgres-state.js';
 import { startSlackApiServer, type SlackApiServer } from '../support/slack-api-server.js';
 import { httpBaseOf } from '../support/web-daemon.js';
 import { signSlack, slackClickBody, startHookReceiver, type HookReceiver } from '../daemon/notify/notify-fixture.js';
@@ -250,6 +251,7 @@ describe('end to end: telling the requester who decided, on the PostgreSQL store
   let hooks: HookReceiver;
   let daemon: DaemonProcess;
   let dir: string;
+  let pgState: PostgresState;
 
   before(async () => {
     env = await startVaultWithDatabase();
@@ -257,17 +259,8 @@ describe('end to end: telling the requester who decided, on the PostgreSQL store
     hooks = await startHookReceiver();
     dir = await mkdtemp(join(tmpdir(), 'jitgate-tell-pg-'));
     // The Vault-compatible server's PostgreSQL, with a database of jitgate's own.
-    const admin = new pg.Client({ connectionString: env.pg.url });
-    await admin.connect();
-    try {
-      await admin.query('CREATE DATABASE jitgate_tell');
-    } finally {
-      await admin.end();
-    }
-    const passwordFile = join(dir, 'pg-password');
-    await writeFile(passwordFile, `${env.pg.password}\n`, { mode: 0o600 });
-    const state = `state: { postgres: "postgres://${env.pg.user}@${env.pg.host}:${String(env.pg.port)}/jitgate_tell", password_file: ${passwordFile} }`;
-    daemon = await startDaemon(env, slack, hooks, dir, state);
+    pgState = await postgresState(env, dir);
+    daemon = await startDaemon(env, slack, hooks, dir, `state: ${pgState.value}`);
   });
   after(async () => {
     await daemon.close();
@@ -279,7 +272,7 @@ describe('end to end: telling the requester who decided, on the PostgreSQL store
 
   it('an approval through Slack and the CLI shows both in the step; PostgreSQL keeps the channels across a restart', async () => {
     await approvedThroughSlackAndCli(daemon, slack, dir);
-    const client = new pg.Client({ connectionString: env.pg.url.replace(/\/postgres$/, '/jitgate_tell') });
+    const client = new pg.Client({ connectionString: env.pg.url.replace(/\/postgres$/, `/${pgState.database}`) });
     await client.connect();
     try {
       const { rows } = await client.query<{ name: string; channel: string }>('SELECT name, channel FROM approvals ORDER BY seq');

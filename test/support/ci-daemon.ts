@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startCiIssuer, type CiIssuer } from './ci-issuer.js';
+import { postgresState } from './postgres-state.js';
 import { DaemonProcess } from './daemon-process.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 
@@ -31,7 +30,7 @@ export interface CiDaemonOptions {
 export async function startCiDaemon(options: CiDaemonOptions): Promise<CiDaemon> {
   const env = await startVaultWithDatabase();
   const issuer = await startCiIssuer();
-  const state = options.postgresState ? await postgresState(env) : undefined;
+  const state = options.postgresState ? await postgresStateIn(env) : undefined;
   const daemon = await DaemonProcess.start({
     vaultEnv: env,
     policies: options.policies,
@@ -59,22 +58,8 @@ export async function startCiDaemon(options: CiDaemonOptions): Promise<CiDaemon>
   };
 }
 
-/**
- * A fresh database for jitgated's state in the PostgreSQL the Vault server already runs, reached
- * without an inline password (the config refuses those): the password comes from a file.
- */
-async function postgresState(env: VaultWithDatabase): Promise<{ line: string; dir: string }> {
-  const name = `jitstate_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: env.pg.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+/** A fresh state database (test/support/postgres-state.ts), its password file in a temp dir of its own. */
+async function postgresStateIn(env: VaultWithDatabase): Promise<{ line: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'jitgate-pgstate-'));
-  const passwordFile = join(dir, 'pg-password');
-  await writeFile(passwordFile, `${env.pg.password}\n`, { mode: 0o600 });
-  const url = `postgres://${encodeURIComponent(env.pg.user)}@${env.pg.host}:${env.pg.port}/${name}`;
-  return { line: `{ postgres: "${url}", password_file: ${passwordFile} }`, dir };
+  return { line: (await postgresState(env, dir)).value, dir };
 }
