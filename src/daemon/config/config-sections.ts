@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ownRecord, ownValue } from '../../common/own-keys.js';
 import {
   auditSchema,
+  fleetSchema,
   groupsSchema,
   httpSchema,
   identitySchema,
@@ -23,6 +24,7 @@ import {
 export interface ConfigSections {
   readonly listen?: RawConfig['listen'];
   readonly state?: RawConfig['state'];
+  readonly fleet?: RawConfig['fleet'];
   readonly audit?: RawConfig['audit'];
   readonly vault?: RawConfig['vault'];
   readonly identity?: RawConfig['identity'];
@@ -55,6 +57,7 @@ export function sectionsOfValid(raw: RawConfig): ConfigSections {
   return {
     ...(raw.listen && { listen: raw.listen }),
     ...(raw.state && { state: raw.state }),
+    ...(raw.fleet && { fleet: raw.fleet }),
     ...(raw.audit && { audit: raw.audit }),
     vault: raw.vault,
     ...(raw.identity && { identity: raw.identity }),
@@ -71,6 +74,7 @@ export function sectionsOfValid(raw: RawConfig): ConfigSections {
 const SECTION_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   listen: listenSchema,
   state: stateSchema,
+  fleet: fleetSchema,
   audit: auditSchema,
   vault: vaultSchema,
   identity: identitySchema,
@@ -89,6 +93,7 @@ function wholeSection(key: string, value: unknown): boolean {
 export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections {
   const listen = part(listenSchema, doc.listen);
   const state = part(stateSchema, doc.state);
+  const fleet = part(fleetSchema, doc.fleet);
   const audit = part(auditSchema, doc.audit);
   const vault = part(vaultSchema, doc.vault);
   const identity = part(identitySchema, doc.identity);
@@ -110,6 +115,7 @@ export function sectionsOfInvalid(doc: Record<string, unknown>): ConfigSections 
   return {
     ...(listen && { listen }),
     ...(state && { state }),
+    ...(fleet && { fleet }),
     ...(audit && { audit }),
     ...(vault && { vault }),
     ...(identity && { identity }),

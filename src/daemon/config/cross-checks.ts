@@ -61,6 +61,16 @@ function checkState(state: RawConfig['state'], fail: Report): void {
   }
 }
 
+/** A fleet shares one PostgreSQL database; its timers must leave the sweeper room to tell a slow node from a dead one. */
+function checkFleet(sections: ConfigSections, fail: Report): void {
+  const { fleet } = sections;
+  if (!fleet || sections.failed.has('state')) return;
+  if (sections.state?.postgres === undefined) fail(['fleet'], 'needs state.postgres: a fleet shares one PostgreSQL database');
+  const interval = fleet.heartbeat_interval ?? 5000;
+  const timeout = fleet.heartbeat_timeout ?? 30_000;
+  if (timeout < 2 * interval) fail(['fleet', 'heartbeat_timeout'], 'must be at least twice fleet.heartbeat_interval');
+}
+
 function checkVault(vault: RawConfig['vault'] | undefined, fail: Report): void {
   if (!vault) return;
   const auth = vault.auth;
@@ -276,6 +286,7 @@ export function crossCheck(sections: ConfigSections, doc: unknown, problems: Pro
     problems.add(path, message);
   };
   checkState(sections.state, fail);
+  checkFleet(sections, fail);
   checkVault(sections.vault, fail);
   checkIdentity(sections.identity, fail);
   checkGroups(sections.groups, fail);

@@ -288,9 +288,23 @@ export const httpSchema = obj({
   public_url: z.url().optional(),
 });
 
+/** `fleet:` many daemons on one PostgreSQL state database (issue 13). */
+export const fleetSchema = obj({
+  /** This daemon's name in the fleet: owner of its requests and grants, named in its audit records. */
+  node: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected 1-63 letters, digits, ".", "_" or "-"').optional(),
+  heartbeat_interval: timerDuration.optional(),
+  heartbeat_timeout: timerDuration.optional(),
+  reconcile_interval: timerDuration.optional(),
+  /** `owner`: the daemon that owns a request mints it; `plane`: an approval-plane daemon mints, wrapped. */
+  mint: z.enum(['owner', 'plane']).optional(),
+  /** `runner`: steps on this host, no approvers; `plane`: approvers only; `both` (default). */
+  role: z.enum(['runner', 'plane', 'both']).optional(),
+});
+
 export const configSchema = obj({
   listen: listenSchema.optional(),
   state: stateSchema.optional(),
+  fleet: fleetSchema.optional(),
   audit: auditSchema.optional(),
   vault: vaultSchema,
   identity: identitySchema.optional(),

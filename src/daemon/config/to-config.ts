@@ -3,9 +3,10 @@
  * milliseconds, defaults filled in, paths resolved against the file's directory, deep-frozen.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import { ownRecord } from '../../common/own-keys.js';
 import type { RawConfig, RawMatch, RawPolicy } from './schema.js';
-import type { CiIssuerConfig, Config, PolicyMatch, PolicyRule } from './types.js';
+import type { CiIssuerConfig, Config, FleetConfig, PolicyMatch, PolicyRule } from './types.js';
 
 const DEFAULT_ALGORITHMS = ['RS256', 'ES256'] as const;
 /** `require.scope_ttl`: how long one approval covers the rest of its run. */
@@ -116,6 +117,17 @@ function mapState(state: RawConfig['state'], at: At): Config['state'] {
     : { kind: 'sqlite', path: state?.sqlite === ':memory:' ? ':memory:' : at(state?.sqlite ?? '/var/lib/jitgated/state.db') };
 }
 
+function mapFleet(fleet: NonNullable<RawConfig['fleet']>): FleetConfig {
+  return {
+    node: fleet.node ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
+    heartbeatIntervalMs: fleet.heartbeat_interval ?? 5000,
+    heartbeatTimeoutMs: fleet.heartbeat_timeout ?? 30_000,
+    reconcileIntervalMs: fleet.reconcile_interval ?? 1000,
+    mint: fleet.mint ?? 'owner',
+    role: fleet.role ?? 'both',
+  };
+}
+
 export function mapAudit(audit: RawConfig['audit'], at: At): Config['audit'] {
   const auditFile = at(audit?.file ?? '/var/lib/jitgated/audit.jsonl');
   return {
@@ -213,6 +225,7 @@ export function toConfig(raw: RawConfig, baseDir: string): Config {
   return {
     listen: mapListen(raw.listen, at),
     state: mapState(raw.state, at),
+    ...(raw.fleet && { fleet: mapFleet(raw.fleet) }),
     audit: mapAudit(raw.audit, at),
     vault: mapVault(raw.vault, at),
     identity: mapIdentity(raw.identity, at),

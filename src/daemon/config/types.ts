@@ -255,9 +255,24 @@ export interface EmailNotifierConfig {
 
 export type NotifierConfig = SlackNotifierConfig | WebhookNotifierConfig | EmailNotifierConfig;
 
+/** `fleet:`: this daemon is one of many on one PostgreSQL state database. */
+export interface FleetConfig {
+  /** `fleet.node`, default the host name: owns this daemon's requests and grants, named in its audit. */
+  readonly node: string;
+  readonly heartbeatIntervalMs: number;
+  /** A node whose heartbeat is older than this is declared dead by the fleet sweeper. */
+  readonly heartbeatTimeoutMs: number;
+  /** How often the owner re-reads its pending requests, in case a notification was lost. */
+  readonly reconcileIntervalMs: number;
+  readonly mint: 'owner' | 'plane';
+  readonly role: 'runner' | 'plane' | 'both';
+}
+
 export interface Config {
   readonly listen: ListenConfig;
   readonly state: StateConfig;
+  /** Absent: a single host. */
+  readonly fleet?: FleetConfig;
   readonly audit: AuditConfig;
   readonly vault: VaultConfig;
   readonly identity: IdentityConfig;

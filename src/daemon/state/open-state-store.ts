@@ -7,7 +7,7 @@ import type { StateStore } from './store.js';
 /** Opens the store the configuration names. Throws UnavailableError when it cannot be opened, ConfigError when its password file is unusable. */
 export async function openStateStore(
   config: StateConfig,
-  deps: { readonly clock: Clock; readonly logger?: Logger },
+  deps: { readonly clock: Clock; readonly logger?: Logger; readonly node?: string },
 ): Promise<StateStore> {
   // Only the configured driver is loaded (pg and better-sqlite3 each cost start-up time).
   if (config.kind === 'sqlite') return (await import('./sqlite-store.js')).openSqliteStore({ path: config.path, clock: deps.clock });
@@ -19,5 +19,6 @@ export async function openStateStore(
     clock: deps.clock,
     ...(password !== undefined ? { password } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.node !== undefined ? { node: deps.node } : {}),
   });
 }

@@ -74,6 +74,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // Where each decision entered (cli, web, slack, webhook). Older rows stay NULL: read as their trust implies.
   `ALTER TABLE approvals ADD COLUMN channel TEXT`,
+  // 4: fleet mode. Each request and grant names the daemon that owns it ('' on a single host);
+  // each approval the daemon that recorded it, and the approver's groups (for every_group across
+  // the fleet). `nodes` holds the heartbeats the fleet sweeper judges liveness by.
+  `
+  ALTER TABLE requests ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';
+  ALTER TABLE grants ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';
+  ALTER TABLE approvals ADD COLUMN node TEXT NOT NULL DEFAULT '';
+  ALTER TABLE approvals ADD COLUMN groups JSONB;
+  CREATE INDEX requests_by_owner ON requests (owner_node, status);
+  CREATE INDEX grants_by_owner ON grants (owner_node, status);
+  CREATE TABLE nodes (
+    id           TEXT PRIMARY KEY,
+    started_at   BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL,
+    -- Set by the fleet sweeper when the heartbeat lapsed: the node's grants were revoked for it.
+    dead_at      BIGINT
+  );
+  `,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */

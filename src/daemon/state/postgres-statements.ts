@@ -6,8 +6,8 @@
 export const SQL = {
   insertRequest: `
     INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, status_reason, rule,
-                          require, created_at, expires_at, updated_at)
-    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
+                          require, created_at, expires_at, updated_at, owner_node)
+    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)`,
   transitionRequest: `
     UPDATE requests SET status = $2, status_reason = coalesce($3, status_reason), updated_at = $4
      WHERE id = $1 AND status = ANY($5::text[])`,
@@ -16,14 +16,17 @@ export const SQL = {
   listRequests: 'SELECT * FROM requests ORDER BY created_at DESC, seq DESC LIMIT $1',
   listRequestsByStatus: `
     SELECT * FROM requests WHERE status = ANY($1::text[]) ORDER BY created_at DESC, seq DESC LIMIT $2`,
+  // This node's own (orphan recovery): a fleet's other daemons still vouch for theirs.
+  listOwnRequestsByStatus: `
+    SELECT * FROM requests WHERE owner_node = $3 AND status = ANY($1::text[]) ORDER BY created_at DESC, seq DESC LIMIT $2`,
   countRequests: 'SELECT count(*) AS n FROM requests WHERE status = ANY($1::text[])',
   addApproval: `
-    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at, channel)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    INSERT INTO approvals (request_id, subject, name, trust, decision, comment, at, channel, node, groups)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
     -- A subject counts once; an approver who changes their mind can still deny, and the denial wins.
     ON CONFLICT (request_id, subject) DO UPDATE
         SET name = excluded.name, trust = excluded.trust, decision = excluded.decision, comment = excluded.comment, at = excluded.at,
-            channel = excluded.channel
+            channel = excluded.channel, node = excluded.node, groups = excluded.groups
         WHERE approvals.decision = 'approve' AND excluded.decision = 'deny'`,
   listApprovals: 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq',
   insertBreakGlass: 'INSERT INTO break_glass (request_id, record, reviewed) VALUES ($1, $2::jsonb, false)',
@@ -31,8 +34,8 @@ export const SQL = {
   getBreakGlass: 'SELECT request_id, record FROM break_glass WHERE request_id = $1',
   listBreakGlass: 'SELECT request_id, record FROM break_glass WHERE NOT reviewed OR $1::boolean ORDER BY seq',
   insertGrant: `
-    INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`,
+    INSERT INTO grants (id, request_id, resource, accessor, lease_ids, status, created_at, expires_at, updated_at, owner_node)
+    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)`,
   updateGrant: `
     UPDATE grants
        SET accessor = CASE WHEN $2::boolean THEN $3 ELSE accessor END,
@@ -42,7 +45,8 @@ export const SQL = {
            updated_at = $7
      WHERE id = $1`,
   getGrant: 'SELECT * FROM grants WHERE id = $1',
-  listGrants: 'SELECT * FROM grants WHERE status = ANY($1::text[]) ORDER BY created_at, seq',
+  // Only this node's grants: in a fleet, another daemon's are its own (or the fleet sweeper's) to revoke.
+  listGrants: 'SELECT * FROM grants WHERE owner_node = $2 AND status = ANY($1::text[]) ORDER BY created_at, seq',
   rememberTokenId: `
     INSERT INTO token_ids (issuer, jti, expires_at) VALUES ($1, $2, $3)
     ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at

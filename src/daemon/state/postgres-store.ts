@@ -37,6 +37,8 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** Per-statement and connect timeout: a hung database must deny, not hang the gate. Default 5000. */
   readonly timeoutMs?: number;
+  /** Fleet mode: this daemon's node id, written as the owner of its requests and grants. '' on a single host. */
+  readonly node?: string;
 }
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -94,20 +96,32 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (err instanceof JitgateError) throw err;
     throw new UnavailableError(`state store ${where}: cannot open: ${errorMessage(err)}`, { cause: err });
   }
-  return new PostgresStateStore(pool, options.clock ?? systemClock);
+  return new PostgresStateStore(pool, options.clock ?? systemClock, options.node ?? '');
 }
 
 /** StateStore on a PostgreSQL pool: the same schema and semantics as the SQLite store, for a fleet. */
 export class PostgresStateStore implements StateStore {
   readonly #pool: Pool;
   readonly #clock: Clock;
+  readonly #node: string;
   #closed = false;
   #lastPurge = Number.NEGATIVE_INFINITY;
 
   /** Use `openPostgresStore`; this expects a pool on a migrated database. */
-  constructor(pool: Pool, clock: Clock) {
+  constructor(pool: Pool, clock: Clock, node = '') {
     this.#pool = pool;
     this.#clock = clock;
+    this.#node = node;
+  }
+
+  /** The pool, for the fleet's own statements (fleet/): one set of connections per daemon. */
+  get pool(): Pool {
+    return this.#pool;
+  }
+
+  /** This daemon's node id ('' on a single host). */
+  get node(): string {
+    return this.#node;
   }
 
   insertRequest(request: StoredRequest): Promise<void> {
@@ -126,6 +140,7 @@ export class PostgresStateStore implements StateStore {
         checkInteger('createdAt', request.createdAt),
         checkInteger('expiresAt', request.expiresAt),
         checkInteger('updatedAt', request.updatedAt),
+        this.#node,
       ]);
     });
   }
@@ -155,13 +170,16 @@ export class PostgresStateStore implements StateStore {
     });
   }
 
-  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number }): Promise<StoredRequest[]> {
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number; readonly own?: boolean }): Promise<StoredRequest[]> {
     return this.#run('list requests', async () => {
       const limit = filter.limit === undefined ? null : checkLimit(filter.limit);
+      const statuses = filter.statuses ?? ['pending', 'approved', 'granted', 'released', 'denied', 'expired'];
       const { rows } =
-        filter.statuses === undefined
-          ? await this.#query<RequestRow>('listRequests', [limit])
-          : await this.#query<RequestRow>('listRequestsByStatus', [[...filter.statuses], limit]);
+        filter.own === true
+          ? await this.#query<RequestRow>('listOwnRequestsByStatus', [[...statuses], limit, this.#node])
+          : filter.statuses === undefined
+            ? await this.#query<RequestRow>('listRequests', [limit])
+            : await this.#query<RequestRow>('listRequestsByStatus', [[...filter.statuses], limit]);
       return rows.map(decodeRequest);
     });
   }
@@ -184,6 +202,8 @@ export class PostgresStateStore implements StateStore {
         approval.comment ?? null,
         checkInteger('at', approval.at),
         approval.channel,
+        this.#node,
+        approval.groups === undefined ? null : JSON.stringify(approval.groups),
       ]);
       return result.rowCount === 1;
     });
@@ -232,6 +252,7 @@ export class PostgresStateStore implements StateStore {
         checkInteger('createdAt', grant.createdAt),
         checkInteger('expiresAt', grant.expiresAt),
         checkInteger('updatedAt', grant.updatedAt),
+        this.#node,
       ]);
     });
   }
@@ -264,7 +285,7 @@ export class PostgresStateStore implements StateStore {
 
   listGrants(statuses: readonly GrantStatus[]): Promise<StoredGrant[]> {
     return this.#run('list grants', async () => {
-      const { rows } = await this.#query<GrantRow>('listGrants', [[...statuses]]);
+      const { rows } = await this.#query<GrantRow>('listGrants', [[...statuses], this.#node]);
       return rows.map(decodeGrant);
     });
   }

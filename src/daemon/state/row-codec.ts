@@ -25,6 +25,8 @@ export interface RequestRow {
   readonly created_at: number | string;
   readonly expires_at: number | string;
   readonly updated_at: number | string;
+  /** PostgreSQL only: the fleet node that owns the request ('' on a single host). */
+  readonly owner_node?: string;
 }
 
 export interface ApprovalRow {
@@ -37,6 +39,8 @@ export interface ApprovalRow {
   readonly at: number | string;
   /** NULL for rows stored before channels were recorded. */
   readonly channel?: string | null;
+  /** PostgreSQL only: the approver's groups when the decision was recorded (every_group across a fleet). */
+  readonly groups?: unknown;
 }
 
 export interface GrantRow {
@@ -106,6 +110,7 @@ export function decodeRequest(row: RequestRow): StoredRequest {
     createdAt: int(row.created_at, 'request.created_at'),
     expiresAt: int(row.expires_at, 'request.expires_at'),
     updatedAt: int(row.updated_at, 'request.updated_at'),
+    ...(row.owner_node ? { ownerNode: row.owner_node } : {}),
   };
 }
 
@@ -124,6 +129,7 @@ export function decodeApproval(row: ApprovalRow): StoredApproval {
     decision: row.decision,
     ...(row.comment === null ? {} : { comment: row.comment }),
     at: int(row.at, 'approval.at'),
+    ...(Array.isArray(row.groups) && row.groups.every((g) => typeof g === 'string') ? { groups: row.groups } : {}),
   };
 }
 

@@ -19,9 +19,12 @@ export interface StoredRequest {
   /** Wall-clock epoch ms; 0 when the request never waited for approval. */
   readonly expiresAt: number;
   readonly updatedAt: number;
+  /** Fleet mode: the daemon that owns the request (its step waits there). Absent on a single host. */
+  readonly ownerNode?: string;
 }
 
-export type StoredApproval = ApprovalView & { readonly requestId: string };
+/** `groups`: the approver's groups as verified when recorded (a fleet's other daemons judge `every_group` by them). */
+export type StoredApproval = ApprovalView & { readonly requestId: string; readonly groups?: readonly string[] };
 
 export type GrantStatus = 'minting' | 'live' | 'revoking' | 'revoked' | 'revoke_failed';
 
@@ -55,8 +58,8 @@ export interface StateStore {
     patch: { readonly status: RequestStatus; readonly statusReason?: string; readonly updatedAt: number },
   ): Promise<boolean>;
   getRequest(id: string): Promise<StoredRequest | undefined>;
-  /** Newest first. */
-  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number }): Promise<StoredRequest[]>;
+  /** Newest first. `own`: only this daemon's (in a fleet; on a single host every request is its own). */
+  listRequests(filter: { readonly statuses?: readonly RequestStatus[]; readonly limit?: number; readonly own?: boolean }): Promise<StoredRequest[]>;
   countRequests(statuses: readonly RequestStatus[]): Promise<number>;
 
   /** Returns false when this subject already has a decision on this request (counts once). */
@@ -77,6 +80,7 @@ export interface StateStore {
     patch: Partial<Pick<StoredGrant, 'accessor' | 'leaseIds' | 'status' | 'expiresAt'>> & { readonly updatedAt: number },
   ): Promise<void>;
   getGrant(id: string): Promise<StoredGrant | undefined>;
+  /** This daemon's grants in these states (in a fleet, other daemons' grants are theirs to revoke). */
   listGrants(statuses: readonly GrantStatus[]): Promise<StoredGrant[]>;
 
   /**

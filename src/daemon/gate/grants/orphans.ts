@@ -35,7 +35,7 @@ export class OrphanRecovery {
     for (const grant of orphans) {
       await this.#revocations.revokeStored(grant, 'orphaned at start-up');
     }
-    const unfinished = await store.listRequests({ statuses: ['pending', 'approved', 'granted'] });
+    const unfinished = await store.listRequests({ statuses: ['pending', 'approved', 'granted'], own: true });
     for (const request of unfinished) {
       const status: RequestStatus = request.status === 'granted' ? 'released' : 'denied';
       const reason = 'daemon restarted';
