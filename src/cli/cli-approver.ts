@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { displayLines, displaySafeJson } from '../common/display-text.js';
 import { InvalidArgumentError, JitgateError, UnavailableError, errorMessage } from '../common/errors.js';
 import type { RequestStatus } from '../model/request.js';
@@ -10,10 +11,23 @@ import { watchRequests } from './watch-command.js';
 
 const ACTIVE: RequestStatus[] = ['pending', 'approved', 'granted'];
 
+/** The CA bundle named by --ca-file; a missing or unreadable file is a usage error naming the flag. */
+function caBundle(path: string | undefined): Buffer | undefined {
+  if (path === undefined || path === '') return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InvalidArgumentError('--ca-file', `cannot read ${JSON.stringify(path)}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 function approverClient(args: GlobalArgs): JitgateClient {
   const file = args.approverTokenFile;
+  const rootCerts = caBundle(args.caFile);
   return new JitgateClient({
     socket: args.socket,
+    ...(args.address === undefined || args.address === '' ? {} : { address: args.address }),
+    ...(rootCerts === undefined ? {} : { rootCerts }),
     ...(args.as === undefined ? {} : { approver: args.as }),
     ...(file === undefined || file === '' ? {} : { bearerToken: readApproverToken(file) }),
   });
@@ -28,7 +42,12 @@ function daemonFailure(err: unknown, io: CliIo): number {
 }
 
 export async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateClient) => Promise<number>): Promise<number> {
-  const client = approverClient(args);
+  let client: JitgateClient;
+  try {
+    client = approverClient(args);
+  } catch (err) {
+    return daemonFailure(err, io);
+  }
   try {
     return await fn(client);
   } catch (err) {

@@ -11,6 +11,10 @@ export interface CliIo {
 /** The options every command has (`--socket`, `--as`, `--approver-token-file`). */
 export interface GlobalArgs {
   socket: string;
+  /** `host:port` of a daemon's TCP+TLS approver listener (a fleet's approval plane); wins over `socket`. */
+  address?: string | undefined;
+  /** PEM CA bundle for `address`; the system roots when absent. */
+  caFile?: string | undefined;
   as?: string | undefined;
   approverTokenFile?: string | undefined;
 }

@@ -28,6 +28,12 @@ function parser(argv: readonly string[], io: CliIo, setCode: (code: number) => v
       default: io.env.JITGATE_SOCKET ?? DEFAULT_SOCKET,
       describe: 'jitgated Unix socket (env JITGATE_SOCKET)',
     })
+    .option('address', {
+      type: 'string',
+      default: io.env.JITGATE_ADDRESS,
+      describe: 'host:port of a jitgated TCP+TLS listener, for approver commands (env JITGATE_ADDRESS); wins over --socket',
+    })
+    .option('ca-file', { type: 'string', default: io.env.JITGATE_CA_FILE, describe: 'PEM CA bundle that signed --address (env JITGATE_CA_FILE)' })
     .option('as', { type: 'string', describe: 'act as this local approver (development mode)' })
     .option('approver-token-file', {
       type: 'string',

@@ -81,6 +81,8 @@ export interface DaemonOptions {
   readonly identity?: string;
   /** The `state:` section; default SQLite in the temp dir. */
   readonly state?: string;
+  /** More keys of `listen:` after the socket, e.g. `tcp: { address: ..., tls: ... }`. */
+  readonly listenExtras?: string;
   /** The `groups:` section's entries; default `sre: [bob, alice]`. */
   readonly groups?: string;
   /** More keys of the two demo resources, e.g. `{ 'demo-db': 'step_up: { max_age: 5s }' }`. */
@@ -109,7 +111,7 @@ export class DaemonProcess {
     const configFile = join(dir, 'jitgated.yaml');
     await writeFile(
       configFile,
-      `listen: { socket: ${socket} }
+      `listen: { socket: ${socket}${options.listenExtras === undefined ? '' : `, ${options.listenExtras}`} }
 ${options.state ?? `state: { sqlite: ${join(dir, 'state.db')} }`}
 audit: { file: ${join(dir, 'audit.jsonl')}, checkpoint_every: 5 }
 vault: { address: ${vaultEnv.vault.address}, auth: { token_file: ${join(dir, 'vault-token')} }, timeout: 2s, mint_attempts: 2, revoke_attempts: 3 }
