@@ -4,7 +4,7 @@
 //   src/generated ← src/model ← src/common ← src/daemon/* , src/client   (client and daemon never meet)
 //
 // Inside src/daemon the folders form tiers, lowest first: config; audit, http, policy, state,
-// vault; gate; the adapters grpc, identity, notify, web; and the composition root (daemon.ts,
+// vault; gate; the adapters fleet, grpc, identity, notify, web; and the composition root (daemon.ts,
 // main.ts, metrics.ts). A folder may import from a lower tier, never from a higher one.
 // Folder-level cycles in general are caught by scripts/check-folder-cycles.ts.
 //
@@ -12,7 +12,7 @@
 // .dependency-cruiser.known-violations.json (`npm run lint:deps` passes --ignore-known); any new
 // violation fails. Delete an entry when its fix lands; the architecture test fails on stale ones.
 
-const DAEMON_ADAPTERS = '(grpc|identity|notify|web)';
+const DAEMON_ADAPTERS = '(fleet|grpc|identity|notify|web)';
 const DAEMON_INFRASTRUCTURE = '(audit|http|policy|state|vault)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

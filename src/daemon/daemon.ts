@@ -112,8 +112,12 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
   const broker = await connectVault(config, deps, clock, logger);
   const { oidc, idp, contexts, approvers } = await createIdentity(config, store, clock, logger);
 
-  const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger });
+  // Fleet mode: decisions go through the shared database; loaded only when configured.
+  const fleetModule = config.fleet ? await import('./fleet/start-fleet.js') : undefined;
+  const ledger = fleetModule?.createFleetLedger(store, clock);
+  const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger, ...(ledger ? { fleet: ledger } : {}) });
   await gate.recover();
+  const fleetSync = fleetModule && config.fleet ? await fleetModule.startFleetSync({ store, gate, config: config.fleet, clock, logger }) : undefined;
   let stopping: Promise<void> | undefined;
   // One HTTP listener (when configured) for metrics, health, Slack/webhook callbacks and the approval page.
   const http = config.http ? createHttpServer({ listen: config.http.listen, logger }) : undefined;
@@ -158,6 +162,7 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
       log.info('stopping');
       grpc.setServing(false);
       await gate.shutdown();
+      await fleetSync?.close();
       await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
       await notifications.close();
       await http?.close();

@@ -11,6 +11,7 @@ import { releaseGrant } from './grants/release.js';
 import { Revocations } from './grants/revocations.js';
 import { BreakGlass } from './pending/break-glass.js';
 import { Decisions } from './pending/decisions.js';
+import { FleetDecisions } from './pending/fleet-decisions.js';
 import { Intake } from './pending/intake.js';
 import { PendingRequests } from './pending/pending-requests.js';
 import { RunScopes } from './run-scope.js';
@@ -29,6 +30,8 @@ export class AccessGate implements Gate {
   readonly #core: GateCore;
   readonly #pending: PendingRequests;
   readonly #decisions: Decisions;
+  /** Fleet mode: every decision goes through the shared database. */
+  readonly #fleet: FleetDecisions | undefined;
   readonly #breakGlass: BreakGlass;
   readonly #intake: Intake;
   readonly #grants = new LiveGrants();
@@ -45,11 +48,13 @@ export class AccessGate implements Gate {
       audit: new AuditTrail(options.audit, log),
       views: new RequestViews(options.clock, log),
       lifecycle: { accepting: true },
+      ...(options.fleet ? { fleet: options.fleet } : {}),
     };
     this.#pending = new PendingRequests(this.#core);
     // In memory, shared by the two ends: approvals make scopes, intake reuses them.
     const scopes = new RunScopes(options.clock);
     this.#decisions = new Decisions(this.#core, this.#pending, scopes);
+    this.#fleet = options.fleet ? new FleetDecisions(this.#core, options.fleet, this.#pending, scopes) : undefined;
     this.#breakGlass = new BreakGlass(this.#core, this.#pending, this.#decisions);
     this.#revocations = new Revocations(this.#core, options.broker, this.#grants);
     this.#orphans = new OrphanRecovery(this.#core, this.#grants, this.#revocations);
@@ -103,11 +108,25 @@ export class AccessGate implements Gate {
   }
 
   approve(id: string, approver: ApproverIdentity, options?: DecisionOptions): Promise<RequestView> {
-    return this.#decisions.approve(id, approver, options);
+    return this.#fleet ? this.#fleet.approve(id, approver, options) : this.#decisions.approve(id, approver, options);
   }
 
   deny(id: string, approver: ApproverIdentity, reason: string, options?: Pick<DecisionOptions, 'channel'>): Promise<RequestView> {
-    return this.#decisions.deny(id, approver, reason, options);
+    return this.#fleet ? this.#fleet.deny(id, approver, reason, options) : this.#decisions.deny(id, approver, reason, options);
+  }
+
+  /**
+   * Fleet mode: request `id` changed in the shared database (a notification, or the reconcile).
+   * A pending request of this daemon catches up (and, approved, goes on to its grant); another
+   * daemon's is shown to watchers. Returns whether this daemon's request changed.
+   */
+  syncRequest(id: string): Promise<boolean> {
+    return this.#fleet ? this.#fleet.sync(id) : Promise.resolve(false);
+  }
+
+  /** Whether request `id` waits for approvers on this daemon. */
+  isPendingHere(id: string): boolean {
+    return this.#pending.get(id) !== undefined;
   }
 
   breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {

@@ -3,6 +3,7 @@ import type { Logger } from '../../common/logger.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/types.js';
 import type { StateStore } from '../state/store.js';
+import type { FleetLedger } from './ports.js';
 import type { RequestViews } from './request-views.js';
 
 /** Whether the gate still takes requests; shutdown flips it once, and every piece reads the same flag. */
@@ -19,4 +20,6 @@ export interface GateCore {
   readonly audit: AuditTrail;
   readonly views: RequestViews;
   readonly lifecycle: Lifecycle;
+  /** Fleet mode: decisions go through the shared database. */
+  readonly fleet?: FleetLedger;
 }

@@ -5,7 +5,7 @@ import type { RequestView } from '../../model/request.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Config } from '../config/types.js';
 import type { PolicyDecision } from '../policy/index.js';
-import type { StateStore } from '../state/store.js';
+import type { StateStore, StoredApproval, StoredRequest } from '../state/store.js';
 import type { Broker } from '../vault/broker.js';
 
 /**
@@ -21,6 +21,36 @@ export interface AccessGateOptions {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Fleet mode: decisions go through the shared database. Absent on a single host. */
+  readonly fleet?: FleetLedger;
+}
+
+/** A request and its decisions as the shared database holds them, read under the request's row lock. */
+export interface LedgerRow {
+  readonly request: StoredRequest | undefined;
+  readonly approvals: readonly StoredApproval[];
+}
+
+/** What a decision writes, in the same transaction as the read: a decision row, a status change. */
+export interface LedgerWrite<T> {
+  readonly approval?: StoredApproval;
+  readonly status?: { readonly status: 'approved' | 'denied'; readonly statusReason: string };
+  readonly result: T;
+}
+
+/**
+ * Fleet mode (issue 13): every daemon's requests and decisions live in one PostgreSQL database, so
+ * an approver reaching any daemon decides any request, counted once across the fleet.
+ */
+export interface FleetLedger {
+  /** This daemon's node id. */
+  readonly node: string;
+  /**
+   * Runs `decide` under request `id`'s row lock on what is stored, then writes what it returns and
+   * wakes the request's owner, all in one transaction: racing decisions on several daemons see one
+   * another's result. Throws UnavailableError when the database fails (nothing is written).
+   */
+  decide<T>(id: string, decide: (row: LedgerRow) => Promise<LedgerWrite<T>>): Promise<T>;
 }
 
 /** Establishes who is asking: the verified context of a request. */

@@ -75,6 +75,16 @@ export class RequestViews {
     }
   }
 
+  /** Whether any WatchRequests stream is open (a fleet's remote changes are read only for them). */
+  get watched(): boolean {
+    return this.#watchers.size > 0;
+  }
+
+  /** A change another daemon made: shown to watchers, never announced again (its owner's notifiers do that). */
+  showWatchers(request: RequestView): void {
+    for (const watcher of this.#watchers) watcher.push(request);
+  }
+
   /** Yields `current` (the pending requests), then each change to any request, until `signal` aborts. */
   async *watch(signal: AbortSignal, current: Iterable<RequestView>): AsyncGenerator<RequestView> {
     const queue = new AsyncQueue<RequestView>(10_000, () => new ResourceExhaustedError('watcher too slow'));

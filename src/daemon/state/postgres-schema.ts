@@ -79,6 +79,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // the fleet). `nodes` holds the heartbeats the fleet sweeper judges liveness by.
   `
   ALTER TABLE requests ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';
+  -- Epoch ms by the DATABASE's clock of the last decision another daemon wrote: the owner's
+  -- reconcile finds what a lost notification did not tell it, with no clock skew between hosts.
+  ALTER TABLE requests ADD COLUMN changed_at BIGINT NOT NULL DEFAULT 0;
+  CREATE INDEX requests_by_change ON requests (owner_node, changed_at);
   ALTER TABLE grants ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';
   ALTER TABLE approvals ADD COLUMN node TEXT NOT NULL DEFAULT '';
   ALTER TABLE approvals ADD COLUMN groups JSONB;

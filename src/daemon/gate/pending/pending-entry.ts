@@ -47,7 +47,7 @@ export type PendingEnd =
   | { readonly status: 'approved'; readonly reason: string }
   | { readonly status: 'denied' | 'expired'; readonly reason: string; readonly code: ErrorCode };
 
-export function approvalList(entry: PendingEntry): ApprovalView[] {
+export function approvalList(entry: Pick<PendingEntry, 'approvals'>): ApprovalView[] {
   return entry.approvals ? [...entry.approvals.values()] : [];
 }
 

@@ -1,8 +1,8 @@
 import { AsyncQueue } from '../../../common/async-queue.js';
 import { errorMessage } from '../../../common/errors.js';
-import type { RequestView } from '../../../model/request.js';
+import type { ApprovalView, RequestView } from '../../../model/request.js';
 import type { RequireSpec } from '../../config/types.js';
-import type { StoredRequest } from '../../state/store.js';
+import type { StoredApproval, StoredRequest } from '../../state/store.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import type { GateCore } from '../gate-core.js';
 import { transition } from '../transitions.js';
@@ -93,15 +93,22 @@ export class PendingRequests {
     if (entry.request.status !== 'pending') return;
     const { store, clock, audit, log, views } = this.#core;
     const { status, reason } = end;
-    this.#expiries.delete(entry);
-    for (const timer of entry.escalations ?? []) clock.clearTimeout(timer);
-    this.#entries.delete(entry.request.id);
-    entry.capacity.release();
+    this.#settle(entry);
     let moved = false;
+    let failed = false;
     try {
       moved = await transition(store, entry.request.id, ['pending'], { status, statusReason: reason, updatedAt: clock.now() });
     } catch (err) {
+      failed = true;
       log.error({ requestId: entry.request.id, err: errorMessage(err) }, 'state store failed; denying');
+    }
+    // In a fleet another daemon may have decided first (the compare-and-set lost): that decision stands.
+    if (!moved && !failed && this.#core.fleet) {
+      const stored = await store.getRequest(entry.request.id).catch(() => undefined);
+      if (stored && stored.status !== 'pending') {
+        this.conclude(entry, stored, await store.listApprovals(stored.id).catch(() => []));
+        return;
+      }
     }
     // A failed state write must not become a grant: only a recorded approval proceeds.
     const final = moved ? status : status === 'approved' ? 'denied' : status;
@@ -123,4 +130,38 @@ export class PendingRequests {
     }
     entry.outcomes.end();
   }
+
+  /**
+   * Fleet mode: the request was decided by another daemon (or this one, through the shared
+   * database), and that decision is already recorded in state and in the decider's audit log. The
+   * entry ends as stored; an approval goes on to the grant here, where the step waits.
+   */
+  conclude(entry: PendingEntry, stored: StoredRequest, approvals: readonly StoredApproval[]): void {
+    if (entry.request.status !== 'pending' || stored.status === 'pending') return;
+    this.#settle(entry);
+    entry.request = stored;
+    entry.approvals = approvalMap(approvals);
+    this.#core.views.emit('decided', this.view(entry));
+    if (stored.status === 'approved') {
+      entry.outcomes.push({ kind: 'approved' });
+    } else {
+      const kind = stored.status === 'expired' ? 'expired' : 'denied';
+      const code = kind === 'expired' ? 'EXPIRED' : approvals.some((a) => a.decision === 'deny') ? 'DENIED_BY_APPROVER' : 'ERR_ACCESS_DENIED';
+      entry.outcomes.push({ kind, reason: stored.statusReason ?? stored.status, code });
+    }
+    entry.outcomes.end();
+  }
+
+  /** The request stops pending here: no expiry, no escalation, its place under the limits given back. */
+  #settle(entry: PendingEntry): void {
+    this.#expiries.delete(entry);
+    for (const timer of entry.escalations ?? []) this.#core.clock.clearTimeout(timer);
+    this.#entries.delete(entry.request.id);
+    entry.capacity.release();
+  }
+}
+
+/** Decisions keyed as a pending entry keeps them: approvals by subject, denials apart. */
+export function approvalMap(approvals: readonly StoredApproval[]): Map<string, ApprovalView> {
+  return new Map(approvals.map(({ requestId, groups, ...view }) => [view.decision === 'deny' ? `deny:${view.subject}` : view.subject, view]));
 }

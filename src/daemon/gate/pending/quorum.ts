@@ -4,6 +4,12 @@ import { approverAllowed } from '../../policy/index.js';
 import { approvalList, type PendingEntry } from './pending-entry.js';
 
 /**
+ * What the quorum rules read of a request: its record, rule, current approvers and the decisions
+ * so far. A pending entry in memory is one; a fleet request read from PostgreSQL makes another.
+ */
+export type QuorumState = Pick<PendingEntry, 'request' | 'require' | 'approvers' | 'approvals' | 'groups' | 'people'>;
+
+/**
  * Lower-cased subject and name: the verified identifiers one person shows up under (an IdP's `sub`
  * and verified name, a channel's configured mapping). Never the aliases: those are names people
  * choose themselves, and one who called themself `bob` must not make bob's own approval not count.
@@ -13,7 +19,7 @@ export function identityKeys(who: ApproverIdentity): ReadonlySet<string> {
 }
 
 /** Whether this person has already approved, whichever channel and identifier they used then. */
-export function alreadyApproved(entry: PendingEntry, approver: ApproverIdentity, keys: ReadonlySet<string>): boolean {
+export function alreadyApproved(entry: QuorumState, approver: ApproverIdentity, keys: ReadonlySet<string>): boolean {
   return Boolean(entry.approvals?.has(approver.subject)) || [...(entry.people?.values() ?? [])].some((k) => [...keys].some((key) => k.has(key)));
 }
 
@@ -26,7 +32,7 @@ export function isRequester(context: RequestContext, approver: ApproverIdentity)
 
 /** Why this approver may not take this action on this request, or undefined when they may. */
 export function approverRefusal(
-  entry: PendingEntry,
+  entry: QuorumState,
   approver: ApproverIdentity,
   action: 'approve' | 'deny',
 ): { readonly reason: string; readonly code: ErrorCode } | undefined {
@@ -40,7 +46,7 @@ export function approverRefusal(
 }
 
 /** Enough distinct approvals, and with `every_group` at least one from each listed principal. */
-export function quorumMet(entry: PendingEntry): boolean {
+export function quorumMet(entry: QuorumState): boolean {
   const approvals = approvalList(entry).filter((a) => a.decision === 'approve');
   if (approvals.length < entry.require.approvals) return false;
   if (!entry.require.everyGroup) return true;
