@@ -181,6 +181,23 @@ describe('fleet: three daemons on one PostgreSQL act as one approval service', (
     for (const { run } of waiting) run.child.kill('SIGINT');
   });
 
+  it('WatchRequests on any daemon follows the whole fleet: C sees what waits on A and its approval through B', async () => {
+    const c = fleet.nodes.c;
+    assert.ok(c);
+    const before = await waitingRun('a', 'demo-token');
+    const watch = startCli(['watch', '--as', 'bob'], c.tcpEnv);
+    runs.push(watch);
+    await watch.waitFor(new RegExp(before.id), 10_000);
+    const later = await waitingRun('b', 'demo-token');
+    await watch.waitFor(new RegExp(later.id), 10_000);
+    const approved = await approveViaTcp('b', before.id, 'carol');
+    assert.equal(approved.code, 0, approved.stderr);
+    await watch.waitFor(new RegExp(`${before.id}\\s+(approved|granted|released)`), 10_000);
+    assert.equal((await before.run.exited).code, 0);
+    watch.child.kill('SIGINT');
+    later.run.child.kill('SIGINT');
+  });
+
   it('5: with the LISTEN connection dropped, the approval is still acted on within the reconcile bound', async () => {
     const { id, run } = await waitingRun('a', 'demo-token');
     const a = fleet.nodes.a;

@@ -158,7 +158,13 @@ export class AccessGate implements Gate {
   }
 
   watchRequests(signal: AbortSignal): AsyncGenerator<RequestView> {
-    return this.#core.views.watch(signal, this.#pending.views());
+    if (!this.#fleet) return this.#core.views.watch(signal, this.#pending.views());
+    return this.#fleetWatch(signal);
+  }
+
+  /** A fleet's watchers start from every daemon's pending requests, as the shared database has them. */
+  async *#fleetWatch(signal: AbortSignal): AsyncGenerator<RequestView> {
+    yield* this.#core.views.watch(signal, await this.listRequests({ statuses: ['pending'] }));
   }
 
   /** A request as state has it, with what only this process knows: live approvals, its grant. */
