@@ -75,7 +75,12 @@ async function requestRow(id: string): Promise<{ status: string; owner_node: str
 
 describe('fleet: three daemons on one PostgreSQL act as one approval service', () => {
   before(async () => {
-    fleet = await startFleet({ names: ['a', 'b', 'c'], policies: POLICIES, groups: '  sre: [bob, carol, dave]' });
+    fleet = await startFleet({
+      names: ['a', 'b', 'c', 'runner', 'plane'],
+      policies: POLICIES,
+      groups: '  sre: [bob, carol, dave]',
+      nodeExtras: { runner: 'role: runner', plane: 'role: plane' },
+    });
   });
 
   after(async () => {
@@ -198,13 +203,29 @@ describe('fleet: three daemons on one PostgreSQL act as one approval service', (
     later.run.child.kill('SIGINT');
   });
 
+  it('fleet.role: a runner takes no decisions, an approval plane serves no build steps', async () => {
+    const { id, run } = await waitingRun('a', 'demo-token');
+    const onRunner = await approveViaTcp('runner', id, 'carol');
+    assert.equal(onRunner.code, 1);
+    assert.match(onRunner.stderr, /this daemon is a fleet runner \(fleet.role: runner\): decide on the approval plane/);
+    const onPlane = await approveViaTcp('plane', id, 'carol');
+    assert.equal(onPlane.code, 0, onPlane.stderr);
+    assert.equal((await run.exited).code, 0, 'approved through the plane, minted on A');
+    const plane = fleet.nodes.plane;
+    assert.ok(plane);
+    const step = startCli(['run', '--resource', 'demo-token', '--reason', 'deploy', ...contextFlags(), '--', process.execPath, STEP], { ...plane.daemon.env, OUT_DIR: fleet.dir });
+    const refused = await step.exited;
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /this daemon is an approval plane \(fleet.role: plane\): it serves no build steps/);
+  });
+
   it('5: with the LISTEN connection dropped, the approval is still acted on within the reconcile bound', async () => {
     const { id, run } = await waitingRun('a', 'demo-token');
     const a = fleet.nodes.a;
     assert.ok(a);
     // Every jitgated LISTENs on a connection of its own, named so; A's is the one the test cuts.
     const pids = await fleet.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'jitgated-listen' AND datname = current_database()");
-    assert.equal(pids.length, 3, 'three LISTEN connections');
+    assert.equal(pids.length, 5, 'one LISTEN connection per daemon');
     for (const { pid } of pids) await fleet.query('SELECT pg_terminate_backend($1)', [pid]);
     await a.daemon.proc.waitFor(/fleet notification connection lost/);
     const approved = await approveViaTcp('b', id, 'carol');

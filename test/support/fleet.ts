@@ -43,6 +43,8 @@ export interface FleetOptions {
   readonly groups?: string;
   /** More `fleet:` keys, e.g. `heartbeat_interval: 1s, heartbeat_timeout: 3s`. */
   readonly fleetExtras?: string;
+  /** `fleet:` keys of one node only, e.g. `{ r: 'role: runner' }`. */
+  readonly nodeExtras?: Readonly<Record<string, string>>;
   /** Shared Vault + PostgreSQL; started (and stopped on close) when absent. */
   readonly env?: VaultWithDatabase;
 }
@@ -74,7 +76,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       ...(options.groups === undefined ? {} : { groups: options.groups }),
       state: `state: ${state.value}`,
       listenExtras: `tcp: { address: "${tcp}", tls: { cert_file: ${caFile}, key_file: ${join(dir, 'tls.key')} } }`,
-      extraConfig: `fleet: { node: ${name}, reconcile_interval: 1s${options.fleetExtras === undefined ? '' : `, ${options.fleetExtras}`} }
+      extraConfig: `fleet: { node: ${name}, reconcile_interval: 1s${options.fleetExtras === undefined ? '' : `, ${options.fleetExtras}`}${options.nodeExtras?.[name] === undefined ? '' : `, ${options.nodeExtras[name]}`} }
 http: { listen: "127.0.0.1:0" }
 notifiers:
   - slack: { token_file: ${join(dir, 'slack-token')}, signing_secret_file: ${join(dir, 'slack-signing')}, channel: "#deploys", team_id: T0ACME, users: { U0BOB: bob, U0CAROL: carol, U0ALICE: alice }, api_url: "${slack.url}" }`,

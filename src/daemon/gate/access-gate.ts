@@ -1,5 +1,5 @@
 import type { ApproverIdentity } from '../../model/context.js';
-import { NotFoundError } from '../../common/errors.js';
+import { NotFoundError, PermissionDeniedError } from '../../common/errors.js';
 import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import type { StoredRequest } from '../state/store.js';
@@ -100,18 +100,30 @@ export class AccessGate implements Gate {
   }
 
   requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
+    if (this.#core.config.fleet?.role === 'plane') {
+      return refused(new PermissionDeniedError('this daemon is an approval plane (fleet.role: plane): it serves no build steps; ask the daemon on your runner host'));
+    }
     return this.#intake.requestAccess(input, signal);
+  }
+
+  /** A fleet's runner daemons take no decisions: in `fleet.mint: plane` their database role could not record one. */
+  #decides(): void {
+    if (this.#core.config.fleet?.role === 'runner') {
+      throw new PermissionDeniedError('this daemon is a fleet runner (fleet.role: runner): decide on the approval plane');
+    }
   }
 
   release(grantId: string, releaseToken: string): Promise<void> {
     return releaseGrant({ grants: this.#grants, revocations: this.#revocations, store: this.#core.store }, grantId, releaseToken);
   }
 
-  approve(id: string, approver: ApproverIdentity, options?: DecisionOptions): Promise<RequestView> {
+  async approve(id: string, approver: ApproverIdentity, options?: DecisionOptions): Promise<RequestView> {
+    this.#decides();
     return this.#fleet ? this.#fleet.approve(id, approver, options) : this.#decisions.approve(id, approver, options);
   }
 
-  deny(id: string, approver: ApproverIdentity, reason: string, options?: Pick<DecisionOptions, 'channel'>): Promise<RequestView> {
+  async deny(id: string, approver: ApproverIdentity, reason: string, options?: Pick<DecisionOptions, 'channel'>): Promise<RequestView> {
+    this.#decides();
     return this.#fleet ? this.#fleet.deny(id, approver, reason, options) : this.#decisions.deny(id, approver, reason, options);
   }
 
@@ -129,7 +141,8 @@ export class AccessGate implements Gate {
     return this.#pending.get(id) !== undefined;
   }
 
-  breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+  async breakGlass(id: string, approver: ApproverIdentity, reason: string): Promise<RequestView> {
+    this.#decides();
     return this.#breakGlass.breakGlass(id, approver, reason);
   }
 
@@ -175,4 +188,11 @@ export class AccessGate implements Gate {
     const view = this.#core.views.view(stored, approvals.map(withoutRequestId), stored.require?.from ?? [], this.#grants.forRequest(stored.id)?.stored.id);
     return breakGlass === undefined ? view : { ...view, breakGlass };
   }
+}
+
+/** A stream that fails as it starts: the transport maps the error as for any other refusal. */
+// eslint-disable-next-line require-yield -- it refuses before its first update
+async function* refused(err: Error): AsyncGenerator<AccessUpdate> {
+  await Promise.resolve();
+  throw err;
 }

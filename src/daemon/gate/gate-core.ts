@@ -13,7 +13,7 @@ export interface Lifecycle {
 
 /** What every piece of the gate shares: its parts, its audit trail, its views and its lifecycle. */
 export interface GateCore {
-  readonly config: Pick<Config, 'resources' | 'limits'>;
+  readonly config: Pick<Config, 'resources' | 'limits' | 'fleet'>;
   readonly store: StateStore;
   readonly clock: Clock;
   readonly log: Logger;

@@ -13,7 +13,7 @@ import type { Broker } from '../vault/broker.js';
  * ones), so tests drive time, faults and identities without reaching into the gate.
  */
 export interface AccessGateOptions {
-  readonly config: Pick<Config, 'resources' | 'limits'>;
+  readonly config: Pick<Config, 'resources' | 'limits' | 'fleet'>;
   readonly contexts: ContextResolver;
   readonly policy: PolicyDecider;
   readonly broker: Broker;

@@ -242,6 +242,14 @@ stop_timeout: 2s
     assert.equal(config.stopTimeoutMs, 2000);
   });
 
+  it('accepts the shipped fleet examples, deploy/fleet/approval-plane.yaml and runner.yaml', async () => {
+    const plane = await loadConfig(join(REPO_ROOT, 'deploy/fleet/approval-plane.yaml'));
+    const runner = await loadConfig(join(REPO_ROOT, 'deploy/fleet/runner.yaml'));
+    assert.deepEqual([plane.state.kind, plane.fleet?.role, plane.fleet?.node], ['postgres', 'plane', 'plane-1']);
+    assert.deepEqual([runner.state.kind, runner.fleet?.role, runner.fleet?.mint], ['postgres', 'runner', 'owner']);
+    assert.equal(runner.fleet?.heartbeatTimeoutMs, 30_000);
+  });
+
   it('accepts the shipped deploy/jitgated.example.yaml', async () => {
     const config = await loadConfig(join(REPO_ROOT, 'deploy/jitgated.example.yaml'));
     assert.equal(config.state.kind, 'sqlite');
