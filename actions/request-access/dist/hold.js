@@ -25150,6 +25150,7 @@ var ERROR_CODES = {
   AUDIT_UNAVAILABLE: "the audit log cannot be written; no grants until it is repaired",
   STATE_UNAVAILABLE: "the state store cannot be read or written",
   VAULT_UNAVAILABLE: "Vault failed or was unreachable while minting",
+  WRAPPING_TOKEN_INVALID: "the wrapping token of a plane-minted grant was already unwrapped, expired or unknown (a second unwrap means someone else had it)",
   // Generic codes, one per error class, when nothing more specific applies
   ERR_INVALID_ARGUMENT: "a field of the request is malformed (the message names it)",
   ERR_NOT_FOUND: "not found",

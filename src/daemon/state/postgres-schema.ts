@@ -110,7 +110,10 @@ export async function migratePostgres(client: PoolClient, where: string): Promis
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS jitgate_schema (version INTEGER NOT NULL)');
+    // Only when absent: a fleet runner's login (deploy/fleet/postgres-roles.sql) may not create
+    // anything, and PostgreSQL checks that right even for IF NOT EXISTS on an existing table.
+    const { rows: present } = await client.query<{ t: string | null }>("SELECT to_regclass('jitgate_schema')::text AS t");
+    if (present[0]?.t == null) await client.query('CREATE TABLE IF NOT EXISTS jitgate_schema (version INTEGER NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM jitgate_schema');
     let version = rows[0]?.version ?? 0;
     if (rows.length === 0) await client.query('INSERT INTO jitgate_schema (version) VALUES (0)');

@@ -1,4 +1,5 @@
 import type { Broker } from './broker.js';
+import type { WrappingBroker } from './wrapped-grant.js';
 
 /**
  * Takes the Vault login off the cold-start path. Authentication is not needed to answer health or
@@ -8,9 +9,9 @@ import type { Broker } from './broker.js';
  * before: Vault refuses it and the caller fails closed (UNAVAILABLE).
  */
 export function deferAuthentication(
-  broker: Broker & { authenticate?(): Promise<void> },
+  broker: Broker & { authenticate?(): Promise<void> } & Partial<WrappingBroker>,
   onError: (err: unknown) => void,
-): Broker & { authenticate(): Promise<void> } {
+): Broker & { authenticate(): Promise<void> } & Partial<WrappingBroker> {
   let auth: Promise<void> | undefined;
   const authenticated = (): Promise<void> =>
     (auth ??= (async () => {
@@ -20,7 +21,18 @@ export function deferAuthentication(
         onError(err);
       }
     })());
+  // The plane's wrapped mint (fleet.mint: plane), when the broker has one, waits for the login too.
+  const { mintWrapped } = broker;
+  const wrapping: Partial<WrappingBroker> = mintWrapped
+    ? {
+        async mintWrapped(resource, ttlMs, meta, wrapTtlS, onAccessor) {
+          await authenticated();
+          return mintWrapped(resource, ttlMs, meta, wrapTtlS, onAccessor);
+        },
+      }
+    : {};
   return {
+    ...wrapping,
     async mint(resource, ttlMs, meta, onAccessor) {
       await authenticated();
       return broker.mint(resource, ttlMs, meta, onAccessor);

@@ -7,7 +7,9 @@ import type { Broker } from './broker.js';
 import type { VaultClient } from './client/api.js';
 import { createRetryPolicy } from './client/retry-policy.js';
 import { mintGrant, type MintDeps } from './mint.js';
+import { mintWrappedGrant } from './plane-mint.js';
 import { revokeGrant, type RevokeDeps } from './revoke.js';
+import type { WrappingBroker } from './wrapped-grant.js';
 
 export interface VaultBrokerOptions {
   readonly client: VaultClient;
@@ -18,7 +20,7 @@ export interface VaultBrokerOptions {
   readonly backoffMs?: number;
 }
 
-export type VaultBroker = Broker & {
+export type VaultBroker = Broker & WrappingBroker & {
   /** Logs the daemon in (token file or AppRole) and keeps its token alive until `close`. */
   authenticate(): Promise<void>;
 };
@@ -48,6 +50,10 @@ export function createVaultBroker(options: VaultBrokerOptions): VaultBroker {
     mint: (resource, ttlMs, meta, onAccessor) => {
       if (closed) return Promise.reject(new UnavailableError('vault: broker is closed'));
       return mintGrant(mintDeps, resource, ttlMs, meta, onAccessor);
+    },
+    mintWrapped: (resource, ttlMs, meta, wrapTtlS, onAccessor) => {
+      if (closed) return Promise.reject(new UnavailableError('vault: broker is closed'));
+      return mintWrappedGrant({ ...mintDeps, clock }, resource, ttlMs, meta, wrapTtlS, onAccessor);
     },
     revoke: (accessor, leaseIds) => revokeGrant(revokeDeps, accessor, leaseIds),
     async check() {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ResourceConfig } from '../../../src/daemon/config/types.js';
 import type { Broker, MintedGrant } from '../../../src/daemon/vault/broker.js';
 import { deferAuthentication } from '../../../src/daemon/vault/deferred-auth-broker.js';
+import type { WrappedGrant } from '../../../src/daemon/vault/wrapped-grant.js';
 
 /** A broker that records the order of calls; its login finishes when the test says so. */
 function recordingBroker(login: () => Promise<void>): { broker: Broker & { authenticate(): Promise<void> }; calls: string[] } {
@@ -75,6 +76,31 @@ describe('deferAuthentication', () => {
     await deferred.mint(RESOURCE, 1000, {});
     assert.equal(errors.length, 1);
     assert.deepEqual(calls, ['authenticate:start', 'check', 'mint']);
+  });
+
+  it('passes the plane’s wrapped mint through after the login, and offers none when the broker has none', async () => {
+    const login = gate();
+    const { broker, calls } = recordingBroker(() => login.promise);
+    const wrapped: WrappedGrant = { wrappingToken: 'w', wrappingAccessor: 'wa', wrapTtlS: 60, accessor: 'a', leaseIds: [], ttlMs: 1000, expiresAtMs: 5 };
+    const seen: unknown[] = [];
+    const plane = {
+      ...broker,
+      mintWrapped: (...args: unknown[]) => {
+        calls.push('mintWrapped');
+        seen.push(args);
+        return Promise.resolve(wrapped);
+      },
+    };
+    const deferred = deferAuthentication(plane, () => assert.fail('no error expected'));
+    assert.ok(deferred.mintWrapped);
+    const minting = deferred.mintWrapped(RESOURCE, 1000, { k: 'v' }, 60);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(calls, ['authenticate:start']);
+    login.open();
+    assert.equal(await minting, wrapped);
+    assert.deepEqual(calls, ['authenticate:start', 'authenticate:end', 'mintWrapped']);
+    assert.deepEqual(seen, [[RESOURCE, 1000, { k: 'v' }, 60, undefined]]);
+    assert.equal(deferAuthentication(recordingBroker(() => Promise.resolve()).broker, () => undefined).mintWrapped, undefined);
   });
 
   it('close waits for a login in flight', async () => {

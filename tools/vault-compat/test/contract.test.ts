@@ -418,6 +418,45 @@ describe('response wrapping', () => {
   });
 });
 
+describe('the fleet plane flow (wrap, unwrap once, revoke-self)', () => {
+  it('sys/wrapping/wrap holds nested data for one unwrap by the wrapping token itself', async () => {
+    const creator = str((await createToken(root, { policies: [policyCreator], ttl: '300s' })).client_token);
+    const bundle = { kind: 'jitgate-grant/1', token: 'hvs.placeholder', lease_ids: ['database/creds/ro/x'], credentials: { PGUSER: 'u' }, ttl_ms: 60000 };
+    // The creator's default policy allows sys/wrapping/wrap.
+    const info = obj(expectStatus(await call(address, creator, 'POST', 'sys/wrapping/wrap', bundle, { 'X-Vault-Wrap-TTL': '45' }), 200).wrap_info);
+    assert.equal(info.ttl, 45);
+    assert.equal(info.creation_path, 'sys/wrapping/wrap');
+    const looked = obj(expectStatus(await call(address, root, 'POST', 'sys/wrapping/lookup', { token: info.token }), 200).data);
+    assert.equal(looked.creation_ttl, 45);
+    assert.equal(looked.creation_path, 'sys/wrapping/wrap');
+    const out = expectStatus(await call(address, str(info.token), 'POST', 'sys/wrapping/unwrap'), 200);
+    assert.deepEqual(out.data, bundle);
+    const again = await call(address, str(info.token), 'POST', 'sys/wrapping/unwrap');
+    assert.ok(again.status === 400 || again.status === 403, again.text);
+    expectStatus(await call(address, root, 'POST', 'sys/wrapping/unwrap', { token: info.token }), 400);
+  });
+
+  it('revoke-self as a child token revokes it, its children and their database leases; the parent lives', async () => {
+    const parent = str((await createToken(root, { policies: [policyCreator], ttl: '300s' })).client_token);
+    const childAuth = await createToken(parent, { policies: [policyCreator], ttl: '300s' });
+    const child = str(childAuth.client_token);
+    const grandchild = str((await createToken(child, { ttl: '300s' })).client_token);
+    const childLease = await creds(child, 'ro');
+    const grandLease = await creds(grandchild, 'ro');
+    const parentLease = await creds(parent, 'ro');
+    expectStatus(await call(address, child, 'POST', 'auth/token/revoke-self'), 204);
+    for (const dead of [child, grandchild]) expectStatus(await call(address, dead, 'GET', 'auth/token/lookup-self'), 403);
+    expectStatus(await call(address, root, 'POST', 'auth/token/lookup-accessor', { accessor: childAuth.accessor }), 400);
+    assert.equal(await leaseLive(childLease.leaseId), false);
+    assert.equal(await leaseLive(grandLease.leaseId), false);
+    assert.equal(await roleExists(pgUrl, childLease.username), false);
+    assert.equal(await canLogin(pgUrl, childLease.username, childLease.password), false);
+    expectStatus(await call(address, parent, 'GET', 'auth/token/lookup-self'), 200);
+    assert.equal(await canLogin(pgUrl, parentLease.username, parentLease.password), true);
+    expectStatus(await call(address, root, 'POST', 'auth/token/revoke', { token: parent }), 204);
+  });
+});
+
 describe('auth methods', () => {
   it('approle: role, role-id, secret-id, login', async () => {
     const role = `jit-${id}`;

@@ -18,9 +18,29 @@ export interface VaultClient {
   lookupSelf(): Promise<{ ttlS: number; renewable: boolean }>;
   loginAppRole(mount: string, roleId: string, secretId: string): Promise<{ token: string; leaseDurationS: number; renewable: boolean }>;
   renewSelf(): Promise<{ leaseDurationS: number }>;
+  /**
+   * `sys/wrapping/wrap` with the client's own token: `data` (secret) goes into a single-use
+   * wrapping token that dies after `wrapTtlS` seconds. The returned `token` is a secret too.
+   */
+  wrap(data: Record<string, unknown>, wrapTtlS: number): Promise<WrapInfo>;
+  /**
+   * `sys/wrapping/unwrap` with `wrappingToken` as the client token (the caller needs no token of its
+   * own): the `data` of the wrapped response. Used up by the first call, whoever makes it.
+   */
+  unwrap(wrappingToken: string): Promise<Record<string, unknown>>;
+  /** `auth/token/revoke-self` as `token`: revokes it, its children and its leases. */
+  revokeSelf(token: string): Promise<void>;
   setToken(token: string): void;
   /** Drops pooled connections. */
   close(): void;
+}
+
+/** Vault's `wrap_info`. `token` is a secret; `accessor` is not. */
+export interface WrapInfo {
+  readonly token: string;
+  readonly accessor: string;
+  readonly ttlS: number;
+  readonly creationPath: string;
 }
 
 export interface ChildTokenRequest {
