@@ -49,11 +49,14 @@ function warnDevelopmentModes(config: CheckedConfig, log: Logger): void {
 }
 
 /** The Vault broker (or the injected one), its login deferred. */
-async function connectVault(config: CheckedConfig, deps: DaemonDeps, clock: Clock, logger: Logger): Promise<ReturnType<typeof deferAuthentication>> {
+async function connectVault(config: CheckedConfig, deps: DaemonDeps, store: StateStore, clock: Clock, logger: Logger): Promise<ReturnType<typeof deferAuthentication>> {
   const log = logger.child({ component: 'daemon' });
   let vaultBroker: Broker & { authenticate?(): Promise<void> };
   if (deps.broker) {
     vaultBroker = deps.broker;
+  } else if (config.vault.auth.kind === 'none') {
+    // A fleet runner under fleet.mint: plane: no Vault identity; the approval plane mints for it.
+    vaultBroker = await (await import('./fleet/start-fleet.js')).createOwnerBroker({ store, vault: config.vault, clock, logger });
   } else {
     const caPem = config.vault.caFile ? await readFile(config.vault.caFile, 'utf8') : undefined;
     const client = createVaultClient({ address: config.vault.address, timeoutMs: config.vault.timeoutMs, ...(caPem ? { caPem } : {}) });
@@ -109,7 +112,7 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
   const audit = await openFileAuditLog({ ...config.audit, clock, logger });
   const store = await openStateStore(config.state, { clock, logger, ...(config.fleet ? { node: config.fleet.node } : {}) });
 
-  const broker = await connectVault(config, deps, clock, logger);
+  const broker = await connectVault(config, deps, store, clock, logger);
   const { oidc, idp, contexts, approvers } = await createIdentity(config, store, clock, logger);
 
   // Fleet mode: decisions go through the shared database; loaded only when configured.
@@ -117,7 +120,7 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
   const ledger = fleetModule?.createFleetLedger(store, clock);
   const gate = new AccessGate({ config, contexts, policy: new PolicyEngine(config.policies), broker, store, audit, clock, logger, ...(ledger ? { fleet: ledger } : {}) });
   await gate.recover();
-  const fleetSync = fleetModule && config.fleet ? await fleetModule.startFleetSync({ store, gate, config: config.fleet, clock, logger }) : undefined;
+  const fleetSync = fleetModule && config.fleet ? await fleetModule.startFleetSync({ store, gate, config: config.fleet, broker, resources: config.resources, audit, clock, logger }) : undefined;
   let stopping: Promise<void> | undefined;
   // One HTTP listener (when configured) for metrics, health, Slack/webhook callbacks and the approval page.
   const http = config.http ? createHttpServer({ listen: config.http.listen, logger }) : undefined;

@@ -83,6 +83,8 @@ export interface DaemonOptions {
   readonly state?: string;
   /** More keys of `listen:` after the socket, e.g. `tcp: { address: ..., tls: ... }`. */
   readonly listenExtras?: string;
+  /** No Vault credentials at all (a fleet runner under `fleet.mint: plane`): no token file, no `vault.auth`. */
+  readonly noVaultAuth?: boolean;
   /** The `groups:` section's entries; default `sre: [bob, alice]`. */
   readonly groups?: string;
   /** More keys of the two demo resources, e.g. `{ 'demo-db': 'step_up: { max_age: 5s }' }`. */
@@ -106,7 +108,8 @@ export class DaemonProcess {
   static async start(options: DaemonOptions): Promise<DaemonProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'jitgated-e2e-'));
     const { vaultEnv } = options;
-    await writeFile(join(dir, 'vault-token'), vaultEnv.vault.rootToken, { mode: 0o600 });
+    if (options.noVaultAuth !== true) await writeFile(join(dir, 'vault-token'), vaultEnv.vault.rootToken, { mode: 0o600 });
+    const vaultAuth = options.noVaultAuth === true ? '' : ` auth: { token_file: ${join(dir, 'vault-token')} },`;
     const socket = join(dir, 'jitgated.sock');
     const configFile = join(dir, 'jitgated.yaml');
     await writeFile(
@@ -114,7 +117,7 @@ export class DaemonProcess {
       `listen: { socket: ${socket}${options.listenExtras === undefined ? '' : `, ${options.listenExtras}`} }
 ${options.state ?? `state: { sqlite: ${join(dir, 'state.db')} }`}
 audit: { file: ${join(dir, 'audit.jsonl')}, checkpoint_every: 5 }
-vault: { address: ${vaultEnv.vault.address}, auth: { token_file: ${join(dir, 'vault-token')} }, timeout: 2s, mint_attempts: 2, revoke_attempts: 3 }
+vault: { address: ${vaultEnv.vault.address},${vaultAuth} timeout: 2s, mint_attempts: 2, revoke_attempts: 3 }
 ${options.identity ?? 'identity: { local: { context: true, approvers: true } }'}
 groups:
 ${options.groups ?? '  sre: [bob, alice]'}

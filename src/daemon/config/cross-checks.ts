@@ -71,9 +71,20 @@ function checkFleet(sections: ConfigSections, fail: Report): void {
   if (timeout < 2 * interval) fail(['fleet', 'heartbeat_timeout'], 'must be at least twice fleet.heartbeat_interval');
 }
 
-function checkVault(vault: RawConfig['vault'] | undefined, fail: Report): void {
+function checkVault(sections: ConfigSections, fail: Report): void {
+  const { vault, fleet } = sections;
   if (!vault) return;
   const auth = vault.auth;
+  // Under `fleet.mint: plane` a runner's host runs untrusted builds: it must hold no Vault identity.
+  const credentialless = fleet?.mint === 'plane' && fleet.role === 'runner';
+  if (!auth) {
+    if (!credentialless) fail(['vault', 'auth'], 'set "token_file" or "approle" (only a fleet runner under fleet.mint: plane goes without)');
+    return;
+  }
+  if (credentialless) {
+    fail(['vault', 'auth'], 'a fleet runner under fleet.mint: plane holds no Vault credentials: remove vault.auth (the approval plane mints)');
+    return;
+  }
   if ((auth.token_file === undefined) === (auth.approle === undefined)) {
     fail(['vault', 'auth'], 'set exactly one of "token_file" or "approle"');
   }
@@ -287,7 +298,7 @@ export function crossCheck(sections: ConfigSections, doc: unknown, problems: Pro
   };
   checkState(sections.state, fail);
   checkFleet(sections, fail);
-  checkVault(sections.vault, fail);
+  checkVault(sections, fail);
   checkIdentity(sections.identity, fail);
   checkGroups(sections.groups, fail);
   for (const [name, resource] of Object.entries(sections.resources)) checkResource(name, resource, fail);

@@ -121,10 +121,11 @@ export const auditSchema = obj({
 
 export const vaultSchema = obj({
   address: url(['https:', 'http:']),
+  /** Absent only on a fleet runner under `fleet.mint: plane`, which holds no Vault credentials. */
   auth: obj({
     token_file: filePath.optional(),
     approle: obj({ role_id_file: filePath, secret_id_file: filePath, mount: text.optional() }).optional(),
-  }),
+  }).optional(),
   timeout: timerDuration.optional(),
   mint_attempts: count.optional(),
   revoke_attempts: count.optional(),

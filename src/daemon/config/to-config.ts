@@ -143,7 +143,9 @@ function mapVault(vault: RawConfig['vault'], at: At): Config['vault'] {
   const auth = vault.auth;
   return {
     address: vault.address,
-    auth: auth.approle
+    auth: !auth
+      ? { kind: 'none' }
+      : auth.approle
       ? {
           kind: 'approle',
           roleIdFile: at(auth.approle.role_id_file),

@@ -41,6 +41,8 @@ export interface AuditConfig {
 }
 
 export type VaultAuthConfig =
+  /** A fleet runner under `fleet.mint: plane`: no Vault identity at all (it only unwraps). */
+  | { readonly kind: 'none' }
   | { readonly kind: 'token'; readonly tokenFile: string }
   | { readonly kind: 'approle'; readonly roleIdFile: string; readonly secretIdFile: string; readonly mount: string };
 

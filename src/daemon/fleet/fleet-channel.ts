@@ -4,6 +4,9 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { FLEET_CHANNEL } from './postgres-ledger.js';
 
+/** Runners ask the approval plane to mint here (`fleet.mint: plane`); the payload is a grant id. */
+export const MINT_CHANNEL = 'jitgate_mints';
+
 /** How long a lost LISTEN connection waits before it reconnects, doubling up to the cap. */
 const RECONNECT_MIN_MS = 2000;
 const RECONNECT_MAX_MS = 30_000;
@@ -18,6 +21,8 @@ export interface FleetChannelOptions {
   readonly onChange: (id: string) => void;
   /** The connection is back after a loss: notifications may have been missed meanwhile. */
   readonly onReconnect: () => void;
+  /** An approval plane under `fleet.mint: plane`: a runner asks for grant `id` to be minted. */
+  readonly onMint?: (grantId: string) => void;
 }
 
 /**
@@ -47,6 +52,10 @@ export class FleetChannel {
       this.#lost(client, new Error('connection ended'));
     });
     client.on('notification', (message) => {
+      if (message.channel === MINT_CHANNEL && message.payload !== undefined) {
+        this.#o.onMint?.(message.payload);
+        return;
+      }
       if (message.channel !== FLEET_CHANNEL || message.payload === undefined) return;
       const [from, id] = message.payload.split(' ');
       if (from === this.#o.node || id === undefined) return;
@@ -55,6 +64,7 @@ export class FleetChannel {
     try {
       await client.connect();
       await client.query(`LISTEN ${FLEET_CHANNEL}`);
+      if (this.#o.onMint) await client.query(`LISTEN ${MINT_CHANNEL}`);
       const reconnected = this.#client !== undefined || this.#retryMs > RECONNECT_MIN_MS;
       this.#client = client;
       this.#retryMs = RECONNECT_MIN_MS;

@@ -2,7 +2,8 @@ import type { ApproverIdentity } from '../../model/context.js';
 import { NotFoundError, PermissionDeniedError } from '../../common/errors.js';
 import type { AccessInput, AccessUpdate, BreakGlassView, RequestStatus, RequestView } from '../../model/request.js';
 import { AuditTrail } from '../audit/audit-trail.js';
-import type { StoredRequest } from '../state/store.js';
+import type { StoredApproval, StoredRequest } from '../state/store.js';
+import { planeMintRefusal } from './plane-authority.js';
 import type { GateCore } from './gate-core.js';
 import { LiveGrants } from './grants/live-grants.js';
 import { GrantIssuer } from './grants/mint.js';
@@ -37,9 +38,11 @@ export class AccessGate implements Gate {
   readonly #grants = new LiveGrants();
   readonly #revocations: Revocations;
   readonly #orphans: OrphanRecovery;
+  readonly #policy: AccessGateOptions['policy'];
 
   constructor(options: AccessGateOptions) {
     const log = options.logger.child({ component: 'gate' });
+    this.#policy = options.policy;
     this.#core = {
       config: options.config,
       store: options.store,
@@ -134,6 +137,11 @@ export class AccessGate implements Gate {
    */
   syncRequest(id: string): Promise<boolean> {
     return this.#fleet ? this.#fleet.sync(id) : Promise.resolve(false);
+  }
+
+  /** `fleet.mint: plane`: why this approval plane must not mint for `request`, judged by its own policy (undefined: it may). */
+  planeMintRefusal(request: StoredRequest, approvals: readonly StoredApproval[]): string | undefined {
+    return planeMintRefusal(this.#policy, this.#core.config.resources, request, approvals);
   }
 
   /** Whether request `id` waits for approvers on this daemon. */

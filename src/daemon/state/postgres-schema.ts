@@ -96,6 +96,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     dead_at      BIGINT
   );
   `,
+  // 5: fleet.mint: plane. The approval plane mints for a runner and leaves it only the single-use
+  // wrapping token (secret; deleted once unwrapped). IF NOT EXISTS: deploy/fleet/postgres-roles.sql
+  // may have created it first.
+  `
+  CREATE TABLE IF NOT EXISTS wrapped_grants (
+    grant_id          TEXT PRIMARY KEY REFERENCES grants (id) ON DELETE CASCADE,
+    request_id        TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    owner_node        TEXT NOT NULL,
+    wrapping_token    TEXT NOT NULL,
+    wrapping_accessor TEXT NOT NULL,
+    wrap_expires_at   BIGINT NOT NULL,
+    created_at        BIGINT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS wrapped_grants_by_owner ON wrapped_grants (owner_node);
+  `,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across a fleet of daemons. */

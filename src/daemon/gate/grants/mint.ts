@@ -1,5 +1,5 @@
 import { AsyncQueue } from '../../../common/async-queue.js';
-import { ConflictError, errorMessage, UnavailableError } from '../../../common/errors.js';
+import { ConflictError, errorMessage, JitgateError, UnavailableError } from '../../../common/errors.js';
 import { newId, newSecretToken } from '../../../common/ids.js';
 import { ownValue } from '../../../common/own-keys.js';
 import type { AccessUpdate, ApprovalView, RequestStatus, RequestView } from '../../../model/request.js';
@@ -182,7 +182,9 @@ export class GrantIssuer {
       await audit.safe({ type: 'grant.mint.failed', requestId: request.id, grantId: grant.id, trust, reason });
       await deny(reason);
       await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason });
-      throw new UnavailableError(`denied: ${reason}`, { cause: err, code: 'VAULT_UNAVAILABLE' });
+      // A spent wrapping token (fleet.mint: plane) keeps its own code: someone else unwrapped it.
+      const code = err instanceof JitgateError && err.code === 'WRAPPING_TOKEN_INVALID' ? 'WRAPPING_TOKEN_INVALID' : 'VAULT_UNAVAILABLE';
+      throw new UnavailableError(`denied: ${reason}`, { cause: err, code });
     }
     const expiresAt = clock.now() + minted.ttlMs;
     grant = { ...grant, accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt, updatedAt: clock.now() };

@@ -3,6 +3,7 @@ import { ConflictError, errorMessage, NotFoundError, PermissionDeniedError } fro
 import type { ErrorCode } from '../../../model/error-codes.js';
 import type { ApproverIdentity } from '../../../model/context.js';
 import { channelFromTrust, type ApprovalView, type RequestView } from '../../../model/request.js';
+import type { RequireSpec } from '../../config/types.js';
 import type { StoredApproval, StoredRequest } from '../../state/store.js';
 import type { GateCore } from '../gate-core.js';
 import type { FleetLedger, LedgerRow, LedgerWrite } from '../ports.js';
@@ -22,14 +23,14 @@ type Verdict =
   | { readonly kind: 'recorded'; readonly request: StoredRequest; readonly approvals: readonly StoredApproval[] };
 
 /** The quorum rules' view of a stored request: its rule's approvers and its decisions so far. */
-type StoredQuorum = QuorumState & {
+export type StoredQuorum = QuorumState & {
   approvals: Map<string, ApprovalView>;
   people: Map<string, ReadonlySet<string>>;
   groups: Map<string, readonly string[]>;
 };
 
-function quorumState(request: StoredRequest, approvals: readonly StoredApproval[]): StoredQuorum {
-  const require = request.require;
+export function quorumState(request: StoredRequest, approvals: readonly StoredApproval[], required?: RequireSpec): StoredQuorum {
+  const require = required ?? request.require;
   if (!require) throw new Error(`request ${request.id} is pending without a requirement`);
   const people = new Map<string, ReadonlySet<string>>();
   const groups = new Map<string, readonly string[]>();

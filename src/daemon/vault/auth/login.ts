@@ -1,3 +1,4 @@
+import { UnavailableError } from '../../../common/errors.js';
 import type { VaultAuthConfig } from '../../config/types.js';
 import type { VaultClient } from '../client/api.js';
 import { readAuthSecret } from './secret-files.js';
@@ -10,6 +11,7 @@ export interface LoginResult {
 
 /** Logs the daemon in: a token from `token_file` (checked by looking itself up), or an AppRole login. */
 export async function login(client: VaultClient, auth: VaultAuthConfig): Promise<LoginResult> {
+  if (auth.kind === 'none') throw new UnavailableError('vault: this daemon holds no Vault credentials (a fleet runner under fleet.mint: plane)');
   if (auth.kind === 'token') {
     client.setToken(await readAuthSecret(auth.tokenFile, 'token_file'));
     return client.lookupSelf();
