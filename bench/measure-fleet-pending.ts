@@ -43,8 +43,10 @@ function barrier(parties: number, what: string): () => Promise<void> {
  * `count` pending requests on each daemon, all held at the same time: every daemon's idle RSS is
  * read before any daemon fills, and every daemon's loaded RSS after all have filled (while the
  * whole fleet's requests wait in the one database), so a daemon's figure includes whatever the
- * other daemons' requests cost it. measurePending reads `rss` twice (idle, then loaded); the
- * barriers sit in that callback.
+ * other daemons' requests cost it. The daemons fill one after the other: measurePending keeps 512
+ * requests in flight, and four daemons doing that at once on a shared 2-core machine wait longer
+ * than the state store's 5 s pool timeout and answer UNAVAILABLE (failing closed). measurePending
+ * reads `rss` twice (idle, then loaded); the barriers sit in that callback.
  */
 export async function measureFleetPending(options: {
   targets: readonly FleetPendingTarget[];
@@ -56,16 +58,22 @@ export async function measureFleetPending(options: {
   const idle = barrier(n, 'idle RSS');
   const filled = barrier(n, 'fill');
   const read = barrier(n, 'loaded RSS');
+  // turns[k] opens when daemon k may start filling: after every idle read for k = 0, else once daemon k - 1 has filled.
+  const opens: (() => void)[] = [];
+  const turns = options.targets.map(() => new Promise<void>((resolve) => opens.push(resolve)));
   let counted: Promise<Record<string, number>> | undefined;
-  const runs = options.targets.map(async (t) => {
+  const runs = options.targets.map(async (t, k) => {
     let calls = 0;
     const rss = async (): Promise<number> => {
       calls++;
       if (calls === 1) {
         const bytes = await t.rss();
         await idle();
+        if (k === 0) opens[0]?.();
+        await turns[k];
         return bytes;
       }
+      opens[k + 1]?.();
       await filled();
       // Same settle time as measurePending's own, once the last daemon has filled.
       await sleep(500);
