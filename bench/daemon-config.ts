@@ -41,6 +41,8 @@ export interface DaemonConfigOptions {
   readonly state?: Readonly<Record<string, string>>;
   /** How long a `bench-pending` request waits for an approval before it expires (default 24h). */
   readonly pendingExpiresAfter?: string;
+  /** More top-level sections (e.g. `fleet:`), appended after the others; none by default. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 export async function writeDaemonConfig(dir: string, vault: BenchVault, options: DaemonConfigOptions): Promise<DaemonFiles> {
@@ -84,6 +86,7 @@ export async function writeDaemonConfig(dir: string, vault: BenchVault, options:
     limits: { max_pending_requests: options.maxPending, pending_per_repository: options.maxPending, pending_per_actor: options.maxPending },
     log: { level: 'info' },
     ...(options.httpListen === undefined ? {} : { http: { listen: options.httpListen } }),
+    ...options.extra,
   };
   await writeFile(files.configFile, stringify(config), { mode: 0o600 });
   return files;
