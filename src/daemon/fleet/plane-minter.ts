@@ -44,6 +44,28 @@ export class PlaneMinter {
     this.#o = options;
   }
 
+  /**
+   * The backstop for runners that could not revoke their own grants (`revoke_failed`: Vault was
+   * down at release, or the runner restarted and lost the child token): revoked by accessor here.
+   */
+  async sweepFailed(): Promise<void> {
+    const { pool, broker, audit, clock, logger } = this.#o;
+    const { rows } = await pool.query<{ id: string; request_id: string; accessor: string | null; lease_ids: string[]; owner_node: string }>(
+      `SELECT id, request_id, accessor, lease_ids, owner_node FROM grants WHERE status = 'revoke_failed' AND accessor IS NOT NULL LIMIT 100`,
+    );
+    for (const grant of rows) {
+      if (grant.accessor === null) continue;
+      try {
+        await audit.orFail({ type: 'grant.revoke.intent', requestId: grant.request_id, grantId: grant.id, owner: grant.owner_node, reason: 'backstop: its owner could not revoke it' });
+        await broker.revoke(grant.accessor, grant.lease_ids);
+        await pool.query(`UPDATE grants SET status = 'revoked', updated_at = $2 WHERE id = $1 AND status = 'revoke_failed'`, [grant.id, clock.now()]);
+        await audit.safe({ type: 'grant.revoked', requestId: grant.request_id, grantId: grant.id, owner: grant.owner_node, reason: 'backstop: its owner could not revoke it' });
+      } catch (err) {
+        logger.warn({ grantId: grant.id, err: errorMessage(err) }, 'backstop revocation failed; retrying later');
+      }
+    }
+  }
+
   /** Handles one mint request; never throws (a refusal or failure leaves the owner to time out and deny). */
   async handle(grantId: string): Promise<void> {
     const { pool, logger } = this.#o;

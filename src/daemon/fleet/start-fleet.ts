@@ -16,6 +16,8 @@ import type { FleetGate } from './fleet-gate.js';
 import { PostgresLedger } from './postgres-ledger.js';
 import { Reconciler } from './reconciler.js';
 
+const BACKSTOP_MS = 30_000;
+
 /** The shared database a fleet needs; the config check already insists on `state.postgres`. */
 export function fleetStore(store: StateStore): PostgresStateStore {
   if (!(store instanceof PostgresStateStore)) throw new ConfigError('fleet', 'needs state.postgres: a fleet shares one PostgreSQL database');
@@ -81,8 +83,18 @@ export async function startFleetSync(options: FleetSyncOptions): Promise<FleetSy
   });
   await channel.start();
   await reconciler.start();
+  // The plane's backstop for grants their runner could not revoke (fleet.mint: plane).
+  const backstop = minter
+    ? setInterval(() => {
+        minter.sweepFailed().catch((err: unknown) => {
+          log.warn({ err: errorMessage(err) }, 'backstop sweep failed');
+        });
+      }, BACKSTOP_MS)
+    : undefined;
+  backstop?.unref();
   return {
     close: async () => {
+      clearInterval(backstop);
       await reconciler.stop();
       await channel.close();
     },
