@@ -182,4 +182,16 @@ describe('fleet liveness: a dead daemon is swept by one other, and rejoins', () 
     const result = await proc.exited;
     assert.equal(result.code, 0, result.stderr);
   });
+
+  it('C stopped cleanly (SIGTERM) leaves the fleet: its row goes and no sweeper declares it dead', async () => {
+    const marks = await auditMarks(['a', 'b']);
+    const stopped = await node('c').daemon.stop('SIGTERM');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.deepEqual(await fleet.query(`SELECT id FROM nodes WHERE id = 'c'`), []);
+    await new Promise((resolve) => setTimeout(resolve, 5_000)); // past the 3 s timeout
+    for (const [name, mark] of marks) {
+      const dead = (await node(name).daemon.audit()).slice(mark).filter((r) => r.type === 'fleet.node_dead');
+      assert.deepEqual(dead, [], `${name} declared nobody dead`);
+    }
+  });
 });
