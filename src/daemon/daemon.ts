@@ -12,6 +12,7 @@ import { createGrpcServer, type GrpcServerHandle } from './grpc/server.js';
 import { createHttpServer } from './http/http-server.js';
 import { createApproverResolver } from './identity/approver-resolver.js';
 import { createContextResolver } from './identity/context-resolver.js';
+import type { FleetLiveness } from './fleet/start-liveness.js';
 import { startNotifications } from './notify/start-notifications.js';
 import { PolicyEngine } from './policy/index.js';
 import { openStateStore } from './state/open-state-store.js';
@@ -95,6 +96,15 @@ async function createIdentity(config: CheckedConfig, store: StateStore, clock: C
   return { oidc, idp, contexts, approvers };
 }
 
+/** Fleet mode: the heartbeat (the shared database's reachability is part of health) and the sweeper. */
+async function startFleetLiveness(
+  config: CheckedConfig,
+  parts: Omit<Parameters<typeof import('./fleet/start-liveness.js').startLiveness>[0], 'config'>,
+): Promise<FleetLiveness | undefined> {
+  if (!config.fleet) return undefined;
+  return (await import('./fleet/start-liveness.js')).startLiveness({ ...parts, config: config.fleet });
+}
+
 /**
  * Assembles and starts jitgated from a config that passed `checkConfig` (which `jitgated` runs
  * first, refusing to start on any problem): nothing here validates settings again. Start-up
@@ -111,7 +121,6 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
 
   const audit = await openFileAuditLog({ ...config.audit, clock, logger });
   const store = await openStateStore(config.state, { clock, logger, ...(config.fleet ? { node: config.fleet.node } : {}) });
-
   const broker = await connectVault(config, deps, store, clock, logger);
   const { oidc, idp, contexts, approvers } = await createIdentity(config, store, clock, logger);
 
@@ -130,9 +139,9 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
     headers: { 'content-type': metrics.registry.contentType },
     body: await metrics.render(),
   }));
-  http?.route('GET', '/healthz', () =>
-    audit.healthy && !stopping ? { status: 200, body: 'SERVING\n' } : { status: 503, body: 'NOT_SERVING\n' },
-  );
+  const fleet: { liveness?: FleetLiveness | undefined } = {}; // fleet mode: whether the shared database answers
+  const serving = (): boolean => audit.healthy && !stopping && (fleet.liveness?.healthy ?? true);
+  http?.route('GET', '/healthz', () => (serving() ? { status: 200, body: 'SERVING\n' } : { status: 503, body: 'NOT_SERVING\n' }));
   const notifications = await startNotifications({ config, gate, audit, clock, logger, ...(http ? { httpServer: http } : {}) });
   let httpAddress: string | undefined;
   if (http && config.http) {
@@ -146,7 +155,8 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
   const activation = deps.socketFd === undefined ? {} : { socketFd: deps.socketFd };
   const grpc = createGrpcServer({ gate, approvers, listen: config.listen, ...activation, limits: config.limits, logger, clock, deferReflection: true });
   await grpc.start();
-  grpc.setServing(audit.healthy);
+  fleet.liveness = await startFleetLiveness(config, { store, gate, broker, audit, clock, logger, onHealth: () => { grpc.setServing(serving()); } });
+  grpc.setServing(serving());
   audit.onUnhealthy((err) => {
     log.error({ err: errorMessage(err) }, 'audit log failed: no new grants; health NOT_SERVING');
     grpc.setServing(false);
@@ -166,6 +176,7 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
       grpc.setServing(false);
       await gate.shutdown();
       await fleetSync?.close();
+      await fleet.liveness?.close();
       await grpc.shutdown(Math.max(1000, config.stopTimeoutMs / 2));
       await notifications.close();
       await http?.close();

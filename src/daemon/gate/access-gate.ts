@@ -102,6 +102,19 @@ export class AccessGate implements Gate {
     this.#core.views.endWatchers();
   }
 
+  /**
+   * Fleet mode, declared dead by the fleet: as shutdown, every pending request ends as denied and
+   * every grant held is revoked (`reason`), but the gate stays up and takes new requests.
+   */
+  async dropAll(reason: string): Promise<void> {
+    const pending = [...this.#pending.entries()];
+    await Promise.allSettled(
+      pending.map((entry) => this.#pending.withLock(entry, () => this.#pending.finish(entry, { status: 'denied', reason, code: 'ERR_UNAVAILABLE' }))),
+    );
+    await this.#grants.mintsSettled();
+    await Promise.allSettled(this.#grants.all().map((grant) => this.#revocations.revokeLive(grant, reason)));
+  }
+
   requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
     if (this.#core.config.fleet?.role === 'plane') {
       return refused(new PermissionDeniedError('this daemon is an approval plane (fleet.role: plane): it serves no build steps; ask the daemon on your runner host'));

@@ -51,6 +51,24 @@ export class OrphanRecovery {
     if (this.#sweepTimer) this.#core.clock.clearTimeout(this.#sweepTimer);
   }
 
+  /**
+   * Rows the state store could not update when their grant ended (it was down): still `live` or
+   * `revoking` though this process no longer holds the grant. Revoked again (Vault treats "already
+   * gone" as success) so that state, and the request, say how it ended.
+   */
+  async #settleStale(): Promise<void> {
+    const { store, clock } = this.#core;
+    for (const listed of await store.listGrants(['live', 'revoking'])) {
+      if (this.#grants.has(listed.id)) continue;
+      // Re-read: a revocation that finished since the list is not stale.
+      const grant = await store.getGrant(listed.id);
+      if (!grant || (grant.status !== 'live' && grant.status !== 'revoking') || this.#grants.has(grant.id)) continue;
+      const why = 'state store was unavailable when it ended';
+      await this.#revocations.revokeStored(grant, why);
+      await transition(store, grant.requestId, ['granted', 'approved'], { status: 'released', statusReason: why, updatedAt: clock.now() });
+    }
+  }
+
   /** Retries revocations that failed earlier; exposure is capped by the TTL meanwhile. */
   #scheduleSweep(): void {
     this.#sweepTimer = this.#core.clock.setTimeout(() => {
@@ -67,6 +85,7 @@ export class OrphanRecovery {
       for (const grant of failed) {
         if (!this.#grants.has(grant.id)) await this.#revocations.revokeStored(grant, 'retrying failed revocation');
       }
+      await this.#settleStale();
     } catch (err) {
       this.#core.log.error({ err: errorMessage(err) }, 'revocation sweep failed');
     }

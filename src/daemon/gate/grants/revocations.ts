@@ -73,16 +73,19 @@ export class Revocations {
       return;
     }
     const intent = audit.issue({ type: 'grant.revoke.intent', ...base, accessorHmac: audit.hmac(grant.accessor) });
-    await store.updateGrant(grant.id, { status: 'revoking', updatedAt: clock.now() }).catch(() => undefined);
+    // Vault needs no database: a slow or unreachable state store must not hold the revocation back.
+    const marking = store.updateGrant(grant.id, { status: 'revoking', updatedAt: clock.now() }).catch(() => undefined);
     await audit.settled([intent]);
     try {
       await this.#broker.revoke(grant.accessor, grant.leaseIds);
     } catch (err) {
       log.error({ grantId: grant.id, err: errorMessage(err) }, 'revocation failed; will retry, TTL caps exposure');
+      await marking;
       await store.updateGrant(grant.id, { status: 'revoke_failed', updatedAt: clock.now() }).catch(() => undefined);
       await finish({ type: 'grant.revoke.failed', ...base, error: errorMessage(err) });
       return;
     }
+    await marking; // the result row is written after the intent's, never overtaken by it
     await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
     await finish({ type: 'grant.revoked', ...base });
   }
