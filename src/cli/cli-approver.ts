@@ -5,7 +5,7 @@ import type { RequestStatus } from '../model/request.js';
 import { readApproverToken } from './approver-token.js';
 import type { AddCommands, CliIo, GlobalArgs } from './cli-context.js';
 import { JitgateClient } from '../client/client.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, UsageError } from './exit-codes.js';
 import { formatRequestDetails, formatRequestLine } from './format.js';
 import { watchRequests } from './watch-command.js';
 
@@ -17,7 +17,7 @@ function caBundle(path: string | undefined): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new InvalidArgumentError('--ca-file', `cannot read ${JSON.stringify(path)}: ${errorMessage(err)}`, { cause: err });
+    throw new UsageError(`--ca-file: cannot read ${path}: ${errorMessage(err)}`);
   }
 }
 
@@ -42,12 +42,8 @@ function daemonFailure(err: unknown, io: CliIo): number {
 }
 
 export async function withApprover(args: GlobalArgs, io: CliIo, fn: (client: JitgateClient) => Promise<number>): Promise<number> {
-  let client: JitgateClient;
-  try {
-    client = approverClient(args);
-  } catch (err) {
-    return daemonFailure(err, io);
-  }
+  // A bad flag (an unreadable token or CA file) is a usage error: it propagates to main (exit 64).
+  const client = approverClient(args);
   try {
     return await fn(client);
   } catch (err) {

@@ -130,6 +130,14 @@ describe('jitgate CLI', () => {
     });
   }
 
+  it('--address with an unreadable --ca-file is a usage error naming the flag (exit 64); an unreachable --address is 69', async () => {
+    const badCa = await cli(['--address', 'localhost:1', '--ca-file', join(h.dir, 'no-ca.pem'), '--as', 'bob', 'list']);
+    assert.equal(badCa.code, 64);
+    assert.match(badCa.stderr, /--ca-file: cannot read .*no-ca\.pem/);
+    const down = await cli(['--address', 'localhost:1', '--as', 'bob', 'list'], { env: { ...process.env, JITGATE_ADDRESS: '' } });
+    assert.equal(down.code, 69, down.stderr);
+  });
+
   it('approve --as sends the local approver identity', async () => {
     const r = await cli(['--socket', h.socket, '--as', 'bob', 'approve', 'req-42', '--comment', 'lgtm']);
     assert.equal(r.code, 0, r.stderr);
