@@ -3,21 +3,56 @@ import { ConfigError, errorMessage } from '../common/errors.js';
 import type { AddCommands, CliIo } from './cli-context.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
-async function auditVerify(args: { file: string; publicKey?: string | undefined }, io: CliIo): Promise<number> {
+type VerifyModule = typeof import('../common/audit-verify.js');
+type AuditVerifyResult = Awaited<ReturnType<VerifyModule['verifyAuditFile']>>;
+
+function verifyLine(result: AuditVerifyResult, describe: VerifyModule['describeVerifyResult']): string {
+  if (result.ok) return describe(result);
+  return `FAILED at line ${result.line}${result.seq === null ? '' : ` (seq ${result.seq})`}: ${result.reason}`;
+}
+
+/**
+ * One file: today's output. Several (one per fleet node): each chain is checked on its own, since a
+ * chain is per node, and each gets one line naming the file and the node(s) its records name.
+ */
+async function auditVerify(args: { file: string[]; publicKey?: string | undefined }, io: CliIo): Promise<number> {
   const { verifyAuditFile, describeVerifyResult } = await import('../common/audit-verify.js');
+  let options: { publicKeyPem?: string };
   try {
-    const publicKeyPem = args.publicKey === undefined ? undefined : await readFile(args.publicKey, 'utf8');
-    const result = await verifyAuditFile(args.file, publicKeyPem === undefined ? {} : { publicKeyPem });
-    if (result.ok) {
-      io.stdout.write(`${describeVerifyResult(result)}\n`);
-      return EXIT.OK;
-    }
-    io.stdout.write(`FAILED at line ${result.line}${result.seq === null ? '' : ` (seq ${result.seq})`}: ${result.reason}\n`);
-    return EXIT.FAILURE;
+    options = args.publicKey === undefined ? {} : { publicKeyPem: await readFile(args.publicKey, 'utf8') };
   } catch (err) {
     io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
     return EXIT.FAILURE;
   }
+  const [only, ...rest] = args.file;
+  if (only !== undefined && rest.length === 0) {
+    try {
+      const result = await verifyAuditFile(only, options);
+      io.stdout.write(`${verifyLine(result, describeVerifyResult)}\n`);
+      return result.ok ? EXIT.OK : EXIT.FAILURE;
+    } catch (err) {
+      io.stderr.write(`jitgate: ${errorMessage(err)}\n`);
+      return EXIT.FAILURE;
+    }
+  }
+  const failed: string[] = [];
+  for (const file of args.file) {
+    let line: string;
+    try {
+      const result = await verifyAuditFile(file, options);
+      const node = result.nodes ? ` (node ${result.nodes.join(', ')})` : '';
+      line = `${file}${node}: ${verifyLine(result, describeVerifyResult)}`;
+      if (!result.ok) failed.push(file);
+    } catch (err) {
+      // A bad key or a missing file is this file's result; the other files are still checked.
+      line = `${file}: FAILED ${errorMessage(err)}`;
+      failed.push(file);
+    }
+    io.stdout.write(`${line}\n`);
+  }
+  if (failed.length === 0) return EXIT.OK;
+  io.stderr.write(`jitgate: ${failed.length} of ${args.file.length} audit logs failed verification: ${failed.join(', ')}\n`);
+  return EXIT.FAILURE;
 }
 
 async function policyCheck(file: string, io: CliIo): Promise<number> {
@@ -82,11 +117,11 @@ export const addToolCommands: AddCommands = (y, { io, done }) =>
     .command('audit', 'audit log tools', (a) =>
       a
         .command(
-          'verify <file>',
-          'check the whole hash chain and checkpoint signatures',
+          'verify <file..>',
+          'check the whole hash chain and checkpoint signatures of each file (one file per fleet node)',
           (v) =>
             v
-              .positional('file', { type: 'string', demandOption: true })
+              .positional('file', { type: 'string', array: true, demandOption: true })
               .option('public-key', { type: 'string', describe: 'PEM file with the trusted Ed25519 public key' }),
           (args) => done(auditVerify(args, io)),
         )

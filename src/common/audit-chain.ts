@@ -20,6 +20,8 @@ export const LOG_REOPENED_TYPE = 'log.reopened';
 export const MAX_RECORD_BYTES = 64 * 1024;
 
 export const HEX64 = /^[0-9a-f]{64}$/;
+/** A fleet node id as records carry it in `node` (the same form `fleet.node` accepts). */
+export const AUDIT_NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /**
  * RFC 8785-style canonical JSON: object keys sorted by UTF-16 code units, no whitespace, numbers

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import {
   CHECKPOINT_TYPE,
   GENESIS_PREV,
+  AUDIT_NODE_ID,
   HEX64,
   LOG_OPENED_TYPE,
   LOG_REOPENED_TYPE,
@@ -21,9 +22,13 @@ import { InvalidArgumentError, NotFoundError, UnavailableError, errorMessage } f
  * chain of `prev` hashes, sequence numbers, and the Ed25519 checkpoints. Names the first bad line.
  */
 
+/**
+ * `nodes`: the fleet node ids the records name (`node`), in order of first appearance; absent when
+ * no record carries one (a single-host log). On a failure, the nodes of the records verified so far.
+ */
 export type VerifyResult =
-  | { ok: true; records: number; checkpoints: number; keySource: 'argument' | 'log'; lastSeq: number }
-  | { ok: false; line: number; seq: number | null; reason: string; records: number };
+  | { ok: true; records: number; checkpoints: number; keySource: 'argument' | 'log'; lastSeq: number; nodes?: readonly string[] }
+  | { ok: false; line: number; seq: number | null; reason: string; records: number; nodes?: readonly string[] };
 
 export interface VerifyOptions {
   /**
@@ -120,6 +125,9 @@ interface ChainState {
   expectedSeq: number;
   prevHash: string;
   checkpoints: number;
+  /** The `node` of the record before (undefined: none). */
+  node: string | undefined;
+  readonly nodes: string[];
 }
 
 /** Why a line fails: the seq when the record got far enough to have one. */
@@ -175,7 +183,7 @@ function checkLine(raw: RawLine, state: ChainState): LineFailure | null {
   if (prev !== state.prevHash) {
     return fail(seq, 'prev does not match the previous record’s hash — a record was deleted, inserted or replaced');
   }
-  const why = checkKeyRecord(parsed, seq, type, prev, state);
+  const why = checkKeyRecord(parsed, seq, type, prev, state) ?? checkNode(parsed.node, seq, type, state);
   if (why !== null) return fail(seq, why);
   state.expectedSeq = seq + 1;
   state.prevHash = hash;
@@ -208,8 +216,32 @@ function checkKeyRecord(parsed: Record<string, unknown>, seq: number, type: stri
   return null;
 }
 
+/**
+ * One writer names one node for its whole run, so `node` may change only where a run starts
+ * (log.opened, log.reopened: e.g. a host that joined a fleet, or was renamed, between runs).
+ */
+function checkNode(node: unknown, seq: number, type: string, state: ChainState): string | null {
+  if (node !== undefined && (typeof node !== 'string' || !AUDIT_NODE_ID.test(node))) return 'node is not a fleet node id — record was altered';
+  const startsRun = seq === 1 || type === LOG_REOPENED_TYPE;
+  if (!startsRun && node !== state.node) {
+    return `node ${node ?? '(none)'} differs from the previous record's ${state.node ?? '(none)'} — logs were spliced`;
+  }
+  state.node = node;
+  if (node !== undefined && !state.nodes.includes(node)) state.nodes.push(node);
+  return null;
+}
+
 async function verifyRawLines(lines: AsyncIterable<RawLine>, options: VerifyOptions): Promise<VerifyResult> {
-  const state: ChainState = { given: givenKey(options.publicKeyPem), logKeys: new Map(), expectedSeq: 1, prevHash: GENESIS_PREV, checkpoints: 0 };
+  const state: ChainState = {
+    given: givenKey(options.publicKeyPem),
+    logKeys: new Map(),
+    expectedSeq: 1,
+    prevHash: GENESIS_PREV,
+    checkpoints: 0,
+    node: undefined,
+    nodes: [],
+  };
+  const nodes = (): { nodes?: readonly string[] } => (state.nodes.length ? { nodes: [...state.nodes] } : {});
   let line = 0;
   let records = 0;
   const failed = ({ seq, why }: LineFailure): VerifyResult => ({
@@ -218,6 +250,7 @@ async function verifyRawLines(lines: AsyncIterable<RawLine>, options: VerifyOpti
     seq,
     reason: `line ${line}${seq === null ? '' : ` (seq ${seq})`}: ${why}`,
     records,
+    ...nodes(),
   });
   for await (const raw of lines) {
     line++;
@@ -229,7 +262,14 @@ async function verifyRawLines(lines: AsyncIterable<RawLine>, options: VerifyOpti
     line = 1;
     return failed({ seq: null, why: 'log is empty — it should start with log.opened' });
   }
-  return { ok: true, records, checkpoints: state.checkpoints, keySource: state.given ? 'argument' : 'log', lastSeq: state.expectedSeq - 1 };
+  return {
+    ok: true,
+    records,
+    checkpoints: state.checkpoints,
+    keySource: state.given ? 'argument' : 'log',
+    lastSeq: state.expectedSeq - 1,
+    ...nodes(),
+  };
 }
 
 /** One line for humans (the CLI prints this). */

@@ -119,7 +119,7 @@ export async function startDaemon(config: CheckedConfig, deps: DaemonDeps = {}):
 
   warnDevelopmentModes(config, log);
 
-  const audit = await openFileAuditLog({ ...config.audit, clock, logger });
+  const audit = await openFileAuditLog({ ...config.audit, clock, logger, ...(config.fleet && { node: config.fleet.node }) });
   const store = await openStateStore(config.state, { clock, logger, ...(config.fleet ? { node: config.fleet.node } : {}) });
   const broker = await connectVault(config, deps, store, clock, logger);
   const { oidc, idp, contexts, approvers } = await createIdentity(config, store, clock, logger);

@@ -12,8 +12,11 @@ const MAX_ITEMS = 1000;
  * treated as a programming error and refused loudly instead of being written to a permanent log.
  */
 const FORBIDDEN_KEYS = new Set(['token', 'password', 'secret', 'credentials', 'client_token', 'clienttoken']);
-/** Fields the writer owns. */
-const RESERVED_KEYS = new Set(['seq', 'ts', 'prev', 'hash']);
+/**
+ * Fields the writer owns. `node` is the writing daemon's fleet id; an event about another node
+ * names it under its own key (e.g. `lost_node`), so `node` always means "who wrote this line".
+ */
+const RESERVED_KEYS = new Set(['seq', 'ts', 'prev', 'hash', 'node']);
 const RESERVED_TYPES = new Set([CHECKPOINT_TYPE, LOG_OPENED_TYPE, LOG_REOPENED_TYPE]);
 
 /**

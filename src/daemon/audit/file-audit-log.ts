@@ -1,6 +1,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
+  AUDIT_NODE_ID,
   CHECKPOINT_TYPE,
   GENESIS_PREV,
   LOG_OPENED_TYPE,
@@ -36,6 +37,12 @@ export interface FileAuditLogOptions {
   readonly fsync: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * `fleet.node`: written into every record (the log's own included) so that logs shipped from many
+   * daemons to one place still say which daemon wrote each line. Absent on a single host, where
+   * records stay exactly as before.
+   */
+  readonly node?: string;
   /** Test seam: open the file for appending through this (default: node:fs/promises `open(path, 'a', 0o600)`). */
   readonly openFile?: (path: string) => Promise<AuditFileHandle>;
 }
@@ -53,6 +60,9 @@ interface Waiter {
 export async function openFileAuditLog(options: FileAuditLogOptions): Promise<AuditLog> {
   if (!Number.isSafeInteger(options.checkpointEvery) || options.checkpointEvery < 1) {
     throw new InvalidArgumentError('audit.checkpointEvery', 'must be a positive integer');
+  }
+  if (options.node !== undefined && !AUDIT_NODE_ID.test(options.node)) {
+    throw new InvalidArgumentError('fleet.node', 'expected 1-63 letters, digits, ".", "_" or "-"');
   }
   const logger = options.logger.child({ component: 'audit' });
   const keys = await loadOrCreateKeys({ signingKeyFile: options.signingKeyFile, hmacKeyFile: options.hmacKeyFile, logger });
@@ -186,7 +196,14 @@ class FileAuditLog implements AuditLog {
 
   #chain(body: Record<string, unknown>): void {
     const seq = this.#seq + 1;
-    const { line, hash } = serializeRecord({ ...body, seq, ts: new Date(this.#options.clock.now()).toISOString(), prev: this.#prev });
+    const { node } = this.#options;
+    const { line, hash } = serializeRecord({
+      ...body,
+      ...(node !== undefined && { node }),
+      seq,
+      ts: new Date(this.#options.clock.now()).toISOString(),
+      prev: this.#prev,
+    });
     if (Buffer.byteLength(line, 'utf8') > MAX_RECORD_BYTES) {
       throw new InvalidArgumentError('event', `audit record would be larger than ${MAX_RECORD_BYTES} bytes`);
     }

@@ -70,7 +70,7 @@ describe('parseConfig refuses invalid files, naming the key path', () => {
   });
 
   it('unknown keys, at top level and nested', () => {
-    refuses((d) => set(d, ['listn'], { socket: '/x' }), 'listn', /unknown key \(expected one of: listen, state, audit, vault,/);
+    refuses((d) => set(d, ['listn'], { socket: '/x' }), 'listn', /unknown key \(expected one of: listen, state, fleet, audit, vault,/);
     refuses((d) => set(d, ['resources', 'prod-db', 'tll'], '60s'), 'resources.prod-db.tll', /unknown key .*ttl, max_ttl/);
     refuses((d) => set(d, ['policies', 0, 'match', 'branch'], 'main'), 'policies[0].match.branch', /unknown key/);
   });
