@@ -43,7 +43,8 @@ export function frameArea(name: string): string {
   if (pkg) return pkg;
   if (/ node:/.test(name)) return 'node: built-ins';
   if (/ (dist\/)?src\//.test(name)) return 'jitgate src/';
-  return name.startsWith('(') ? name : 'other';
+  // No script URL: a native binding (fs write/fsync, socket writev, crypto) or a V8 builtin.
+  return name.startsWith('(') ? name : 'native bindings';
 }
 
 interface Weighted {
