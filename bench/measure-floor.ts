@@ -24,6 +24,8 @@ export interface FloorRun {
   /** The parts, timed inside the handler (p50s add up to less than the call: gRPC is the rest). */
   readonly vault: LatencySummary;
   readonly fsync: LatencySummary;
+  /** The timed samples (ms), for merging interleaved rounds (bench/interleave.ts). */
+  readonly samples: { readonly grant: readonly number[]; readonly vault: readonly number[]; readonly fsync: readonly number[] };
 }
 
 const METHOD = '/jitgate.bench.Floor/Grant';
@@ -102,5 +104,7 @@ export async function measureFloor(vault: BenchVault, read: string | undefined, 
     await file.close();
     await rm(dir, { recursive: true, force: true });
   }
-  return { grant: summarize(grants), vault: summarize(parts.map((p) => p.vaultMs)), fsync: summarize(parts.map((p) => p.fsyncMs)) };
+  const vaultMs = parts.map((p) => p.vaultMs);
+  const fsyncMs = parts.map((p) => p.fsyncMs);
+  return { grant: summarize(grants), vault: summarize(vaultMs), fsync: summarize(fsyncMs), samples: { grant: grants, vault: vaultMs, fsync: fsyncMs } };
 }

@@ -11,6 +11,8 @@ export interface GrantRun {
   readonly releaseToRevoked: LatencySummary;
   /** Releases after which the token (or role) was still alive when release() resolved. */
   readonly revokedAfterRelease: number;
+  /** The timed samples (ms), for merging interleaved rounds (bench/interleave.ts). */
+  readonly samples: { readonly grant: readonly number[]; readonly release: readonly number[] };
 }
 
 const REVOKE_WAIT_MS = 5000;
@@ -82,5 +84,5 @@ export async function measureGrants(options: {
   } finally {
     await db?.end();
   }
-  return { grant: summarize(grants), releaseToRevoked: summarize(releases), revokedAfterRelease: late };
+  return { grant: summarize(grants), releaseToRevoked: summarize(releases), revokedAfterRelease: late, samples: { grant: grants, release: releases } };
 }

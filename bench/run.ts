@@ -3,7 +3,8 @@
  * and jitgated as child processes and measures every figure of the brief's performance table,
  * with the direct-Vault baseline and the floor baseline (direct Vault + the fsynced writes + one
  * gRPC unary call on a Unix socket, bench/measure-floor.ts) in the same run. Writes a table to stdout and JSON to
- * bench/results.json (or --out). `--quick` is a seconds-long smoke run of the same harness.
+ * bench/results.json (or --out). `--quick` is a seconds-long smoke run of the same harness. Gate and
+ * floor grants run in alternating rounds (bench/interleave.ts) so their ratio sees one load.
  * `--daemon dist` (what `npm run bench` passes) runs the compiled daemon, as deployed; the default,
  * `tsx`, runs the sources so a harness check needs no build and never measures a stale dist/.
  */
@@ -17,6 +18,7 @@ import { BENCH_CONTEXT, RESOURCE, writeDaemonConfig } from './daemon-config.js';
 import { startDaemonProcess, type DaemonProcess, type DaemonRuntime } from './daemon-process.js';
 import { measureAudit } from './measure-audit.js';
 import { measureDirect } from './measure-direct.js';
+import { interleaved, withoutSamples } from './interleave.js';
 import { FSYNCED_WRITES, measureFloor } from './measure-floor.js';
 import { measureGrants } from './measure-grants.js';
 import { measureKills } from './measure-kill.js';
@@ -41,8 +43,8 @@ const runtime: DaemonRuntime = values.daemon;
 
 /** Sizes: the full run stays under 5 minutes on 2 cores; quick is a smoke test of the harness. */
 const plan = quick
-  ? { warmup: 10, grants: 40, dbWarmup: 3, dbGrants: 10, throughputSeconds: 1, kills: 2, killBatch: 2, pending: 200, extraColdStarts: 0, audit: 2000, auditSequential: 100 }
-  : { warmup: 100, grants: 2000, dbWarmup: 10, dbGrants: 100, throughputSeconds: 5, kills: 20, killBatch: 5, pending: 10_000, extraColdStarts: 3, audit: 20_000, auditSequential: 1000 };
+  ? { warmup: 10, grants: 40, rounds: 2, dbWarmup: 3, dbGrants: 10, dbRounds: 2, throughputSeconds: 1, kills: 2, killBatch: 2, pending: 200, extraColdStarts: 0, audit: 2000, auditSequential: 100 }
+  : { warmup: 100, grants: 2000, rounds: 10, dbWarmup: 10, dbGrants: 100, dbRounds: 5, throughputSeconds: 5, kills: 20, killBatch: 5, pending: 10_000, extraColdStarts: 3, audit: 20_000, auditSequential: 1000 };
 const AUDIT_IN_FLIGHT = 256;
 const MB = 1024 * 1024;
 
@@ -79,28 +81,41 @@ async function main(): Promise<Results> {
     const client = new JitgateClient({ socket: main.socket, context: BENCH_CONTEXT });
     let token;
     let db;
+    let floorToken;
+    let floorDb;
+    // Gate and floor alternate in rounds (bench/interleave.ts), so the ratio compares them under
+    // the same load on a shared machine; each round warms its side up again, untimed.
+    const warm = (n: number, rounds: number): number => Math.max(3, Math.ceil(n / rounds));
     try {
-      progress(`grant latency: ${plan.grants} token-only grants`);
-      token = await measureGrants({ client, resource: RESOURCE.token, vaultAddress: vault.address, warmup: plan.warmup, count: plan.grants });
-      progress(`grant latency: ${plan.dbGrants} grants with a database/creds read`);
-      db = await measureGrants({
-        client,
-        resource: RESOURCE.db,
-        vaultAddress: vault.address,
-        pgUrl: vault.pgUrl,
-        warmup: plan.dbWarmup,
-        count: plan.dbGrants,
-      });
+      progress(`grant latency: ${plan.grants} token-only grants and as many floor grants, in ${plan.rounds} alternating rounds`);
+      ({ gate: token, floor: floorToken } = await interleaved(
+        plan.rounds,
+        plan.grants,
+        (count) => measureGrants({ client, resource: RESOURCE.token, vaultAddress: vault.address, warmup: warm(plan.warmup, plan.rounds), count }),
+        (count) => measureFloor(vault, undefined, warm(plan.warmup, plan.rounds), count),
+      ));
+      progress(`grant latency: ${plan.dbGrants} grants with a database/creds read and as many floor grants, in ${plan.dbRounds} rounds`);
+      ({ gate: db, floor: floorDb } = await interleaved(
+        plan.dbRounds,
+        plan.dbGrants,
+        (count) => measureGrants({ client, resource: RESOURCE.db, vaultAddress: vault.address, pgUrl: vault.pgUrl, warmup: warm(plan.dbWarmup, plan.dbRounds), count }),
+        (count) => measureFloor(vault, dbRead, warm(plan.dbWarmup, plan.dbRounds), count),
+      ));
     } finally {
       client.close();
     }
     progress('direct node-vault baseline');
     const directToken = await measureDirect(vault, undefined, plan.warmup, plan.grants);
     const directDb = await measureDirect(vault, dbRead, plan.dbWarmup, plan.dbGrants);
-    progress(`floor baseline: direct Vault + ${FSYNCED_WRITES} fsynced writes + one gRPC unary call on a Unix socket`);
-    const floorToken = await measureFloor(vault, undefined, plan.warmup, plan.grants);
-    const floorDb = await measureFloor(vault, dbRead, plan.dbWarmup, plan.dbGrants);
-    details.grants = { token, db, directToken, directDb, floorToken, floorDb };
+    details.grants = {
+      token: withoutSamples(token),
+      db: withoutSamples(db),
+      directToken,
+      directDb,
+      floorToken: withoutSamples(floorToken),
+      floorDb: withoutSamples(floorDb),
+      rounds: { token: plan.rounds, db: plan.dbRounds },
+    };
 
     const throughput: ThroughputRun[] = [];
     for (const clients of [1, 16, 64]) {

@@ -1,6 +1,6 @@
 import { errorMessage, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { AuditEvent, AuditLog } from './types.js';
+import type { AppendOptions, AuditEvent, AuditLog } from './types.js';
 
 /**
  * The ways the gate writes audit records. Two questions decide which to use: must the operation
@@ -30,11 +30,13 @@ export class AuditTrail {
    * everything queued in one write+fsync, so appends issued back to back share one fsync. The
    * returned promise is already marked handled (a caller that bails out early leaves no unhandled
    * rejection); whoever depends on the record must await it via `awaitAll` or `settled`.
+   * `{ defer: true }` also holds the write back until the next record that is not deferred (or
+   * `awaitAll`/`settled`, or a few ms), for a record its caller issues the next ones after a state write.
    */
-  issue(event: AuditEvent): Promise<void> {
+  issue(event: AuditEvent, options?: AppendOptions): Promise<void> {
     let appended: Promise<void>;
     try {
-      appended = this.#log.append(event);
+      appended = options === undefined ? this.#log.append(event) : this.#log.append(event, options);
     } catch (err) {
       appended = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -44,6 +46,8 @@ export class AuditTrail {
 
   /** Waits for issued appends; any failure is an UnavailableError (the operation must stop). */
   async awaitAll(appends: readonly Promise<void>[]): Promise<void> {
+    // Whoever waits now must not also wait out a deferral.
+    this.#log.flush?.();
     try {
       await Promise.all(appends);
     } catch (err) {
@@ -53,6 +57,7 @@ export class AuditTrail {
 
   /** Waits for issued appends; a failure is logged (health already says NOT_SERVING) and returns false. */
   async settled(appends: readonly Promise<void>[]): Promise<boolean> {
+    this.#log.flush?.();
     try {
       await Promise.all(appends);
       return true;

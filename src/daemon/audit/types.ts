@@ -14,12 +14,24 @@ export interface AuditEvent {
   readonly [field: string]: unknown;
 }
 
+export interface AppendOptions {
+  /**
+   * Chain the record now (its seq, ts and place in the chain are fixed at the call) but hold its
+   * write back, for at most `DEFER_MS`, until a record that is not deferred or a `flush` arrives, so
+   * that it shares that record's fsync. For a record whose durability nobody waits for right
+   * away (the caller awaits it later, together with what follows).
+   */
+  readonly defer?: boolean;
+}
+
 export interface AuditLog {
   /**
    * Appends and resolves once the record is durable (fsync, group-committed). Rejects when the
    * write fails; from then on `healthy` is false and every later append rejects too.
    */
-  append(event: AuditEvent): Promise<void>;
+  append(event: AuditEvent, options?: AppendOptions): Promise<void>;
+  /** Starts writing every record still held back by `defer` now (a no-op when there are none). */
+  flush?(): void;
   readonly healthy: boolean;
   /** Called once when the log turns unhealthy. */
   onUnhealthy(listener: (err: Error) => void): void;

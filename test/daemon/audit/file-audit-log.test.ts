@@ -8,6 +8,7 @@ import { ManualClock } from '../../../src/common/clock.js';
 import { InvalidArgumentError, UnavailableError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import {
+  DEFER_MS,
   loadOrCreateKeys,
   openFileAuditLog,
   type AuditFileHandle,
@@ -200,6 +201,42 @@ describe('file audit log', () => {
     assert.equal(result.records, recs.length);
     assert.equal(result.checkpoints, recs.filter((r) => r.type === 'checkpoint').length);
     assert.ok(result.checkpoints >= total / 100);
+  });
+
+  it('holds a deferred append back across a state-write turn so it shares the next append\'s fsync', async () => {
+    const p = paths();
+    const counts = { writes: 0, syncs: 0 };
+    const log = await openFileAuditLog(options(p, { openFile: countingOpen(counts) }));
+    const before = { ...counts };
+    const created = log.append({ type: 'request.created' }, { defer: true });
+    // What the gate does in between: a state write, committed at setImmediate.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(counts, before, 'nothing written while the record is deferred');
+    const intent = log.append({ type: 'grant.mint.intent' });
+    await Promise.all([created, intent]);
+    assert.equal(counts.writes - before.writes, 1);
+    assert.equal(counts.syncs - before.syncs, 1);
+    await log.close();
+    const recs = await records(p.file);
+    assert.deepEqual(recs.map((r) => r.type).slice(1, 3), ['request.created', 'grant.mint.intent']);
+    assert.ok((await verifyAuditFile(p.file)).ok);
+  });
+
+  it('writes a deferred append on its own after DEFER_MS, and at once on flush()', async () => {
+    const p = paths();
+    const counts = { writes: 0, syncs: 0 };
+    const log = await openFileAuditLog(options(p, { openFile: countingOpen(counts) }));
+    const start = performance.now();
+    await log.append({ type: 'alone' }, { defer: true });
+    assert.ok(performance.now() - start >= DEFER_MS - 0.5, 'the write waited for company');
+    assert.equal(counts.syncs, 2, 'log.opened, then the deferred record');
+    const later = log.append({ type: 'flushed' }, { defer: true });
+    log.flush?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(counts.writes, 3, 'flush() started the write without waiting');
+    await later;
+    await log.close();
+    assert.deepEqual((await records(p.file)).map((r) => r.type).slice(1, 3), ['alone', 'flushed']);
   });
 
   it('resolves an append only after its batch is fsynced', async () => {

@@ -168,7 +168,8 @@ export class GrantIssuer {
         async (accessor) => {
           grant = { ...grant, accessor };
           if (!audit.healthy) throw new UnavailableError('audit log unavailable', { code: 'AUDIT_UNAVAILABLE' });
-          tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) });
+          // Deferred: `grant.minted` follows the state writes in between and shares its fsync.
+          tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) }, { defer: true });
           await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
         },
       );

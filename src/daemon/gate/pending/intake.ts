@@ -173,6 +173,8 @@ export class Intake {
       expiresAt: waits ? now + decision.require.expiresAfterMs : 0,
       updatedAt: now,
     };
+    // Deferred: the next records (request.approved, grant.mint.intent) follow the state write
+    // below, and all of them are awaited together, so they share one fsync.
     const created = audit.issue({
       type: 'request.created',
       requestId: request.id,
@@ -186,7 +188,7 @@ export class Intake {
       decision: decision.kind,
       rule: decision.rule,
       ...(reused !== undefined ? { reusedApproval: reused } : {}),
-    });
+    }, { defer: true });
     try {
       await store.insertRequest(request);
     } catch (err) {
