@@ -10,15 +10,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { accessorAlive, contextFlags, eventually, fileExists, leaseAlive, roleExists, startCli, STEP, type Proc } from '../support/daemon-process.js';
-import { startFleet, type Fleet } from '../support/fleet.js';
+import { FLEET_FAULT_POLICIES, startFleet, type Fleet } from '../support/fleet.js';
 
-const POLICIES = `
-  - name: db-auto
-    match: { resource: demo-db, repository: acme/api }
-    decision: auto-approve
-  - name: token-needs-one
-    match: { resource: demo-token, repository: acme/api }
-    require: { approvals: 1, from: [group:sre], expires_after: 10m }`;
+const POLICIES = FLEET_FAULT_POLICIES;
 
 let fleet: Fleet;
 const runs: Proc[] = [];

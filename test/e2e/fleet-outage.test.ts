@@ -19,14 +19,9 @@ import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vaul
 import { accessorAlive, cli, contextFlags, DaemonProcess, eventually, fileExists, leaseAlive, roleExists, startCli, STEP, type Proc } from '../support/daemon-process.js';
 import { startStoppablePostgres, type StoppablePostgres } from '../support/stoppable-postgres.js';
 import { httpBaseOf } from '../support/web-daemon.js';
+import { FLEET_FAULT_POLICIES } from '../support/fleet.js';
 
-const POLICIES = `
-  - name: db-auto
-    match: { resource: demo-db, repository: acme/api }
-    decision: auto-approve
-  - name: token-needs-one
-    match: { resource: demo-token, repository: acme/api }
-    require: { approvals: 1, from: [group:sre], expires_after: 10m }`;
+const POLICIES = FLEET_FAULT_POLICIES;
 const DATABASE = 'jitstate_outage';
 
 type HealthClient = grpc.Client & {

@@ -10,6 +10,15 @@ import { postgresState } from './postgres-state.js';
 import { startSlackApiServer, type SlackApiServer } from './slack-api-server.js';
 import { httpBaseOf } from './web-daemon.js';
 
+/** Policies of the fault tests (liveness, outage): demo-db granted at once, demo-token waits for one approval. */
+export const FLEET_FAULT_POLICIES = `
+  - name: db-auto
+    match: { resource: demo-db, repository: acme/api }
+    decision: auto-approve
+  - name: token-needs-one
+    match: { resource: demo-token, repository: acme/api }
+    require: { approvals: 1, from: [group:sre], expires_after: 10m }`;
+
 export const FLEET_SLACK_TOKEN = 'xoxb-5555-6666-fleet-test';
 export const FLEET_SLACK_SECRET = 'slack-signing-secret-for-the-fleet';
 

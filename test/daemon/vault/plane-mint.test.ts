@@ -20,6 +20,7 @@ import { createVaultBroker, type VaultBroker } from '../../../src/daemon/vault/v
 import { createVaultClient, type VaultClient } from '../../../src/daemon/vault/vault-client.js';
 import type { WrappedGrant } from '../../../src/daemon/vault/wrapped-grant.js';
 import { startVaultWithDatabase, vaultApi, type VaultWithDatabase } from '../../../tools/vault-compat/src/start.js';
+import { canLogin as canLoginAt } from '../../../tools/vault-compat/test/fixtures.js';
 
 // The server's TTLs move only when the test says so (wrap TTL expiry); real wall time as the start
 // because PostgreSQL checks VALID UNTIL against its own clock.
@@ -100,18 +101,8 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message: 
   assert.fail('expected a rejection');
 }
 
-async function canLogin(user: string, password: string): Promise<boolean> {
-  const client = new pg.Client({ host: fx.pg.host, port: fx.pg.port, user, password, database: 'postgres' });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+function canLogin(user: string, password: string): Promise<boolean> {
+  return canLoginAt(fx.pg.url, user, password);
 }
 
 async function vaultRoleCount(): Promise<number> {
