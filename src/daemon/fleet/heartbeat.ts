@@ -132,7 +132,7 @@ export class Heartbeat {
   async #rejoin(deadAt: string): Promise<void> {
     const { pool, node, gate, audit, logger } = this.#o;
     logger.warn({ node }, 'the fleet declared this daemon dead; revoking everything it holds, then rejoining');
-    await audit.safe({ type: 'fleet.declared_dead', node, deadAt: Number(deadAt) });
+    await audit.safe({ type: 'fleet.declared_dead', deadAt: Number(deadAt) });
     try {
       await gate.dropAll('owner lost');
       await pool.query(REJOIN, [node, deadAt]);
@@ -141,7 +141,7 @@ export class Heartbeat {
       this.#setHealth(false, errorMessage(err));
       return;
     }
-    await audit.safe({ type: 'fleet.rejoined', node });
+    await audit.safe({ type: 'fleet.rejoined' });
     this.#setHealth(true);
   }
 

@@ -59,7 +59,7 @@ describe('fleet: config section', () => {
 
   it('explicit values are mapped to milliseconds and kept', () => {
     const config = parse(
-      base({ node: 'runner-a.eu_1', heartbeat_interval: '2s', heartbeat_timeout: '4s', reconcile_interval: '250ms', mint: 'plane', role: 'runner' }),
+      base({ node: 'runner-a.eu_1', heartbeat_interval: '2s', heartbeat_timeout: '4s', reconcile_interval: '250ms', mint: 'plane', role: 'plane' }),
     );
     assert.deepEqual(config.fleet, {
       node: 'runner-a.eu_1',
@@ -67,7 +67,7 @@ describe('fleet: config section', () => {
       heartbeatTimeoutMs: 4000,
       reconcileIntervalMs: 250,
       mint: 'plane',
-      role: 'runner',
+      role: 'plane',
     });
   });
 
