@@ -70,6 +70,16 @@ CREATE TABLE IF NOT EXISTS wrapped_grants (
 );
 CREATE INDEX IF NOT EXISTS wrapped_grants_by_owner ON wrapped_grants (owner_node);
 
+-- The plane's own record of what it minted, one per request: runners have no privilege on it, so a
+-- runner that rewrites its own grant rows cannot get a second grant out of one approval.
+CREATE TABLE IF NOT EXISTS plane_mints (
+  request_id TEXT PRIMARY KEY,
+  grant_id   TEXT NOT NULL,
+  node       TEXT NOT NULL,
+  at         BIGINT NOT NULL
+);
+ALTER TABLE approvals ADD COLUMN IF NOT EXISTS request_digest TEXT;
+
 -- The plane owns the schema: later migrations (ALTER TABLE) run as a plane daemon, and the owner
 -- is exempt from row-level security.
 ALTER TABLE jitgate_schema OWNER TO jitgate_plane;
@@ -80,13 +90,14 @@ ALTER TABLE token_ids OWNER TO jitgate_plane;
 ALTER TABLE break_glass OWNER TO jitgate_plane;
 ALTER TABLE nodes OWNER TO jitgate_plane;
 ALTER TABLE wrapped_grants OWNER TO jitgate_plane;
+ALTER TABLE plane_mints OWNER TO jitgate_plane;
 
-GRANT ALL ON jitgate_schema, requests, approvals, grants, token_ids, break_glass, nodes, wrapped_grants TO jitgate_plane;
+GRANT ALL ON jitgate_schema, requests, approvals, grants, token_ids, break_glass, nodes, wrapped_grants, plane_mints TO jitgate_plane;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO jitgate_plane;
 
 -- Runner privileges: nothing beyond what its policies below allow; no DELETE anywhere but its
 -- own wrapped grants and the expired token ids.
-REVOKE ALL ON jitgate_schema, requests, approvals, grants, token_ids, break_glass, nodes, wrapped_grants FROM jitgate_runner;
+REVOKE ALL ON jitgate_schema, requests, approvals, grants, token_ids, break_glass, nodes, wrapped_grants, plane_mints FROM jitgate_runner;
 GRANT SELECT ON jitgate_schema TO jitgate_runner;
 GRANT SELECT, INSERT, UPDATE ON requests, grants, nodes TO jitgate_runner;
 GRANT SELECT ON approvals, break_glass TO jitgate_runner;

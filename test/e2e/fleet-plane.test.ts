@@ -33,6 +33,8 @@ let plane: DaemonProcess;
 let runner: DaemonProcess;
 let planeTcp: Record<string, string>;
 const runs: Proc[] = [];
+/** The request of the full flow: granted once, released; the replay attacks below reuse it. */
+let grantedId = '';
 
 function urlFor(user: string | null, withPassword: boolean): string {
   const url = new URL(env.pg.url);
@@ -166,6 +168,7 @@ describe('fleet.mint: plane: runner hosts hold no standing power', () => {
 
   it('the full flow: approved on the plane, minted and wrapped there, unwrapped by the runner, the step runs, revoke-self at release', async () => {
     const { id, run, out } = await waitingRun('demo-db');
+    grantedId = id;
     for (const who of ['bob', 'carol']) {
       const approved = await cli(['approve', id, '--as', who], planeTcp);
       assert.equal(approved.code, 0, approved.stderr);
@@ -186,6 +189,29 @@ describe('fleet.mint: plane: runner hosts hold no standing power', () => {
     const planeAudit = await plane.audit();
     assert.ok(planeAudit.some((r) => r.type === 'grant.plane.minted' && r.requestId === id), "the mint is in the plane's log");
     assert.ok((await runner.audit()).some((r) => r.type === 'grant.minted' && r.requestId === id), "the hand-out in the runner's");
+  });
+
+  it('a runner that rewrites its own rows gets no second grant: not for a changed request, not for the same one again', async () => {
+    assert.ok(grantedId, 'the full flow ran');
+    const [grant] = await superuser<{ id: string }>('SELECT id FROM grants WHERE request_id = $1', [grantedId]);
+    assert.ok(grant);
+    const refusals = async (): Promise<string[]> =>
+      (await plane.audit()).filter((r) => r.type === 'grant.plane.refused' && r.grantId === grant.id).map((r) => String(r.reason));
+    const ask = async (): Promise<void> => {
+      await asRunner('SELECT pg_notify($1, $2)', ['jitgate_mints', grant.id]);
+    };
+    // Root on the runner host: its own grant row back to "minting", its request back to "approved",
+    // with a longer TTL than the approvers approved.
+    await asRunner(`UPDATE grants SET accessor = NULL, status = 'minting' WHERE id = $1`, [grant.id]);
+    await asRunner(`UPDATE requests SET status = 'approved', ttl_ms = 3600000 WHERE id = $1`, [grantedId]);
+    await ask();
+    assert.ok(await eventually(async () => (await refusals()).some((r) => /not what its approvers approved/.test(r)), 10_000), 'a changed request is refused');
+    // The same request as approved, asked again: the plane's own record says it was minted.
+    await asRunner('UPDATE requests SET ttl_ms = 60000 WHERE id = $1', [grantedId]);
+    await ask();
+    assert.ok(await eventually(async () => (await refusals()).some((r) => /already has a grant/.test(r)), 10_000), 'a second mint for one approval is refused');
+    assert.equal((await superuser('SELECT 1 FROM wrapped_grants WHERE grant_id = $1', [grant.id])).length, 0, 'nothing was wrapped for it');
+    assert.equal((await superuser<{ accessor: string | null }>('SELECT accessor FROM grants WHERE id = $1', [grant.id]))[0]?.accessor, null, 'no token was minted');
   });
 
   it('a wrapping token unwrapped twice fails the second time, and the runner reports it', async () => {

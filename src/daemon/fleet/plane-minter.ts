@@ -17,6 +17,8 @@ const GRANT = 'SELECT id, request_id, owner_node, accessor, status FROM grants W
 const REQUEST = 'SELECT * FROM requests WHERE id = $1';
 const APPROVALS = 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq';
 const MINTED_FOR_REQUEST = 'SELECT count(*) AS n FROM grants WHERE request_id = $1 AND accessor IS NOT NULL';
+// One mint per request, recorded before Vault is called: a table runners cannot write.
+const CLAIM_REQUEST = 'INSERT INTO plane_mints (request_id, grant_id, node, at) VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING';
 const SET_ACCESSOR = 'UPDATE grants SET accessor = $2 WHERE id = $1 AND accessor IS NULL';
 const SET_FACTS = 'UPDATE grants SET lease_ids = $2::jsonb, expires_at = $3 WHERE id = $1';
 const STORE_WRAPPED = `
@@ -38,9 +40,9 @@ interface GrantRow {
  * mints, wraps, and stores just the wrapping token for the owner. Audited in the plane's log.
  */
 export class PlaneMinter {
-  readonly #o: { pool: Pool; broker: WrappingBroker & Pick<Broker, 'revoke'>; gate: FleetGate; config: Pick<Config, 'resources'>; audit: AuditTrail; clock: Clock; logger: Logger };
+  readonly #o: { pool: Pool; node: string; broker: WrappingBroker & Pick<Broker, 'revoke'>; gate: FleetGate; config: Pick<Config, 'resources'>; audit: AuditTrail; clock: Clock; logger: Logger };
 
-  constructor(options: { pool: Pool; broker: WrappingBroker & Pick<Broker, 'revoke'>; gate: FleetGate; config: Pick<Config, 'resources'>; audit: AuditTrail; clock: Clock; logger: Logger }) {
+  constructor(options: { pool: Pool; node: string; broker: WrappingBroker & Pick<Broker, 'revoke'>; gate: FleetGate; config: Pick<Config, 'resources'>; audit: AuditTrail; clock: Clock; logger: Logger }) {
     this.#o = options;
   }
 
@@ -111,6 +113,11 @@ export class PlaneMinter {
     if (refusal !== undefined || !resource) {
       logger.warn({ grantId, requestId: request.id, owner: grant.owner_node, reason: refusal }, 'plane mint refused');
       await audit.safe({ type: 'grant.plane.refused', requestId: request.id, grantId, trust, owner: grant.owner_node, reason: refusal ?? 'unknown resource' });
+      return;
+    }
+    if ((await query(CLAIM_REQUEST, [request.id, grantId, this.#o.node, clock.now()])).rowCount !== 1) {
+      logger.warn({ grantId, requestId: request.id, owner: grant.owner_node }, 'plane mint refused: the request was minted for already');
+      await audit.safe({ type: 'grant.plane.refused', requestId: request.id, grantId, trust, owner: grant.owner_node, reason: 'the request already has a grant' });
       return;
     }
     // The TTL a runner wrote is capped by this plane's own resource config.

@@ -7,6 +7,7 @@ import { type ApprovalRow, checkInteger, decodeApproval, decodeRequest, type Req
 /** The channel every daemon of a fleet LISTENs on; the payload is `<node> <request id>`. */
 export const FLEET_CHANNEL = 'jitgate_requests';
 
+const SET_DIGEST = 'UPDATE approvals SET request_digest = $3 WHERE request_id = $1 AND subject = $2';
 const LOCK_REQUEST = 'SELECT * FROM requests WHERE id = $1 FOR UPDATE';
 const LIST_APPROVALS = 'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, seq';
 // changed_at is the database's clock: the owner's reconcile compares it with nothing but itself.
@@ -50,6 +51,7 @@ export class PostgresLedger implements FleetLedger {
           approval.requestId, approval.subject, approval.name, approval.trust, approval.decision, approval.comment ?? null,
           checkInteger('at', approval.at), approval.channel, this.node, approval.groups === undefined ? null : JSON.stringify(approval.groups),
         ]);
+        await client.query(SET_DIGEST, [approval.requestId, approval.subject, approval.requestDigest ?? null]);
       }
       if (approval || status) {
         await client.query(MARK_CHANGED, [id, status?.status ?? null, status?.statusReason ?? null, this.#now()]);

@@ -56,7 +56,7 @@ function planeMinter(options: FleetSyncOptions, pool: PostgresStateStore['pool']
   if (config.mint !== 'plane' || config.role === 'runner' || !broker.mintWrapped) return undefined;
   const wrapping = { mintWrapped: broker.mintWrapped.bind(broker), revoke: broker.revoke.bind(broker) };
   const audit = new AuditTrail(options.audit, log);
-  return new PlaneMinter({ pool, broker: wrapping, gate: options.gate, config: { resources: options.resources }, audit, clock: options.clock, logger: log });
+  return new PlaneMinter({ pool, node: config.node, broker: wrapping, gate: options.gate, config: { resources: options.resources }, audit, clock: options.clock, logger: log });
 }
 
 export async function startFleetSync(options: FleetSyncOptions): Promise<FleetSync> {

@@ -4,6 +4,7 @@ import type { StoredApproval, StoredRequest } from '../state/store.js';
 import { quorumState } from './pending/fleet-decisions.js';
 import { approverRefusal, quorumMet } from './pending/quorum.js';
 import type { PolicyDecider } from './ports.js';
+import { requestDigest } from './request-digest.js';
 
 /**
  * `fleet.mint: plane`: why the approval plane must NOT mint for this request, or undefined when it
@@ -24,6 +25,9 @@ export function planeMintRefusal(
     return `the plane mints only what approvers approved, and rule ${decision.rule ?? '(none)'} says ${decision.kind}`;
   }
   if (approvals.some((a) => a.decision === 'deny')) return 'an approver denied it';
+  // Approvers approved the request as it stood then; its runner may have rewritten the row since.
+  const digest = requestDigest(request);
+  if (approvals.some((a) => a.requestDigest !== digest)) return 'the request is not what its approvers approved (its row changed after the approval)';
   const state = quorumState(request, approvals, decision.require);
   for (const a of approvals) {
     const refusal = approverRefusal(state, { subject: a.subject, name: a.name, groups: a.groups ?? [], aliases: [], trust: a.trust }, 'approve');

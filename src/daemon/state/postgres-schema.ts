@@ -110,6 +110,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at        BIGINT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS wrapped_grants_by_owner ON wrapped_grants (owner_node);
+  -- What each approver approved (a digest of the request as it stood): a runner can rewrite its own
+  -- request row, and the plane mints only if the row still is what was approved.
+  ALTER TABLE approvals ADD COLUMN IF NOT EXISTS request_digest TEXT;
+  -- The plane's own record of what it minted, one per request (runners get no privilege on it).
+  CREATE TABLE IF NOT EXISTS plane_mints (
+    request_id TEXT PRIMARY KEY,
+    grant_id   TEXT NOT NULL,
+    node       TEXT NOT NULL,
+    at         BIGINT NOT NULL
+  );
   `,
 ];
 

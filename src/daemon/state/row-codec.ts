@@ -41,6 +41,8 @@ export interface ApprovalRow {
   readonly channel?: string | null;
   /** PostgreSQL only: the approver's groups when the decision was recorded (every_group across a fleet). */
   readonly groups?: unknown;
+  /** PostgreSQL only: what the approver approved (fleet.mint: plane checks it). */
+  readonly request_digest?: string | null;
 }
 
 export interface GrantRow {
@@ -130,6 +132,7 @@ export function decodeApproval(row: ApprovalRow): StoredApproval {
     ...(row.comment === null ? {} : { comment: row.comment }),
     at: int(row.at, 'approval.at'),
     ...(Array.isArray(row.groups) && row.groups.every((g) => typeof g === 'string') ? { groups: row.groups } : {}),
+    ...(typeof row.request_digest === 'string' ? { requestDigest: row.request_digest } : {}),
   };
 }
 

@@ -24,7 +24,12 @@ export interface StoredRequest {
 }
 
 /** `groups`: the approver's groups as verified when recorded (a fleet's other daemons judge `every_group` by them). */
-export type StoredApproval = ApprovalView & { readonly requestId: string; readonly groups?: readonly string[] };
+export type StoredApproval = ApprovalView & {
+  readonly requestId: string;
+  readonly groups?: readonly string[];
+  /** Fleet mode: the digest of the request as the approver saw it (`gate/request-digest.ts`). */
+  readonly requestDigest?: string;
+};
 
 export type GrantStatus = 'minting' | 'live' | 'revoking' | 'revoked' | 'revoke_failed';
 

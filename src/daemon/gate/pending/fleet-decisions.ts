@@ -9,6 +9,7 @@ import type { GateCore } from '../gate-core.js';
 import type { FleetLedger, LedgerRow, LedgerWrite } from '../ports.js';
 import type { RunScopes } from '../run-scope.js';
 import { withoutRequestId } from '../request-views.js';
+import { requestDigest } from '../request-digest.js';
 import { stepUpRefusal } from '../step-up.js';
 import type { DecisionOptions } from '../types.js';
 import { auditedApprover, plainText } from './decisions.js';
@@ -161,7 +162,7 @@ export class FleetDecisions {
     if (action === 'deny') {
       await audit.safe({ type: 'approval.denied', requestId: id, trust, approver: auditedApprover(approver), channel: decision.channel, reason: text });
       const statusReason = `denied by ${decider(decision, false)}: ${text ?? ''}`;
-      const stored: StoredApproval = { ...decision, requestId: id };
+      const stored: StoredApproval = { ...decision, requestId: id, requestDigest: requestDigest(request) };
       return { approval: stored, status: { status: 'denied', statusReason }, result: { kind: 'recorded', request: { ...request, status: 'denied', statusReason }, approvals: [...approvals, stored] } };
     }
     // One person counts once, whichever daemon and channel they came through.
@@ -170,7 +171,7 @@ export class FleetDecisions {
     await audit.orFail({ type: 'approval.recorded', requestId: id, trust, approver: auditedApprover(approver), channel: decision.channel, ...(text ? { comment: text } : {}) });
     state.approvals.set(approver.subject, decision);
     state.groups.set(approver.subject, approver.groups);
-    const stored: StoredApproval = { ...decision, requestId: id, groups: approver.groups };
+    const stored: StoredApproval = { ...decision, requestId: id, groups: approver.groups, requestDigest: requestDigest(request) };
     const all = [...approvals, stored];
     if (!quorumMet(state)) return { approval: stored, result: { kind: 'recorded', request, approvals: all } };
     const statusReason = `approved by ${approverSummary(approvalList(state), false)}`;
