@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../model/error-codes.js';
 import { ConflictError, errorMessage, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '../../../common/errors.js';
 import { hasControlChars } from '../../../common/text.js';
 import type { ApproverIdentity } from '../../../model/context.js';
@@ -26,7 +27,7 @@ export function auditedApprover(approver: ApproverIdentity): { subject: string; 
 }
 
 /** The edge that took the decision names its channel; a caller that does not is judged by trust. */
-function channelOf(approver: ApproverIdentity, options: DecisionOptions): ApprovalChannel {
+export function channelOf(approver: ApproverIdentity, options: DecisionOptions): ApprovalChannel {
   return options.channel ?? channelFromTrust(approver.trust);
 }
 
@@ -153,31 +154,46 @@ export class Decisions {
     return this.lateDecision(stored, approver, action);
   }
 
-  async lateDecision(request: StoredRequest, approver: ApproverIdentity, action: DecisionAction): Promise<never> {
-    await this.#core.audit.safe({
-      type: 'approval.late',
-      requestId: request.id,
-      trust: request.context.trust,
-      action,
-      status: request.status,
-      approver: auditedApprover(approver),
-    });
-    throw new ConflictError(`request ${request.id} is already ${request.status}; nothing changed`, { code: 'ALREADY_DECIDED' });
+  lateDecision(request: StoredRequest, approver: ApproverIdentity, action: DecisionAction): Promise<never> {
+    return refuseLate(this.#core, request, approver, action);
   }
 
   async #checkApprover(entry: PendingEntry, approver: ApproverIdentity, action: 'approve' | 'deny'): Promise<void> {
     const refusal =
       approverRefusal(entry, approver, action) ??
       (action === 'approve' ? stepUpRefusal(this.#core.config.resources[entry.request.resource], approver, this.#core.clock.now()) : undefined);
-    if (!refusal) return;
-    await this.#core.audit.safe({
-      type: 'approval.rejected',
-      requestId: entry.request.id,
-      trust: entry.request.context.trust,
-      action,
-      approver: auditedApprover(approver),
-      reason: refusal.reason,
-    });
-    throw new PermissionDeniedError(refusal.reason, { code: refusal.code });
+    if (refusal) await refuseApprover(this.#core, entry.request, approver, action, refusal);
   }
+}
+
+/** A decision on a request that is no longer pending: audited, then refused (ALREADY_DECIDED). */
+export async function refuseLate(core: GateCore, request: StoredRequest, approver: ApproverIdentity, action: DecisionAction): Promise<never> {
+  await core.audit.safe({
+    type: 'approval.late',
+    requestId: request.id,
+    trust: request.context.trust,
+    action,
+    status: request.status,
+    approver: auditedApprover(approver),
+  });
+  throw new ConflictError(`request ${request.id} is already ${request.status}; nothing changed`, { code: 'ALREADY_DECIDED' });
+}
+
+/** An approver the rules refuse (self-approval, not allowed, step-up): audited, then refused. */
+export async function refuseApprover(
+  core: GateCore,
+  request: StoredRequest,
+  approver: ApproverIdentity,
+  action: 'approve' | 'deny',
+  refusal: { readonly reason: string; readonly code: ErrorCode },
+): Promise<never> {
+  await core.audit.safe({
+    type: 'approval.rejected',
+    requestId: request.id,
+    trust: request.context.trust,
+    action,
+    approver: auditedApprover(approver),
+    reason: refusal.reason,
+  });
+  throw new PermissionDeniedError(refusal.reason, { code: refusal.code });
 }

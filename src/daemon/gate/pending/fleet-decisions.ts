@@ -1,8 +1,8 @@
 import { approverSummary, decider } from '../../../common/decision-text.js';
-import { ConflictError, errorMessage, NotFoundError, PermissionDeniedError } from '../../../common/errors.js';
+import { errorMessage, NotFoundError } from '../../../common/errors.js';
 import type { ErrorCode } from '../../../model/error-codes.js';
 import type { ApproverIdentity } from '../../../model/context.js';
-import { channelFromTrust, type ApprovalView, type RequestView } from '../../../model/request.js';
+import type { ApprovalView, RequestView } from '../../../model/request.js';
 import type { RequireSpec } from '../../config/types.js';
 import type { StoredApproval, StoredRequest } from '../../state/store.js';
 import type { GateCore } from '../gate-core.js';
@@ -12,7 +12,7 @@ import { withoutRequestId } from '../request-views.js';
 import { requestDigest } from '../request-digest.js';
 import { stepUpRefusal } from '../step-up.js';
 import type { DecisionOptions } from '../types.js';
-import { auditedApprover, plainText } from './decisions.js';
+import { auditedApprover, channelOf, plainText, refuseApprover, refuseLate } from './decisions.js';
 import { approvalList } from './pending-entry.js';
 import { approvalMap, type PendingRequests } from './pending-requests.js';
 import { alreadyApproved, approverRefusal, identityKeys, quorumMet, type QuorumState } from './quorum.js';
@@ -110,14 +110,8 @@ export class FleetDecisions {
   async #decide(id: string, approver: ApproverIdentity, action: 'approve' | 'deny', text: string | undefined, options: DecisionOptions): Promise<RequestView> {
     const verdict = await this.#ledger.decide(id, (row) => this.#underLock(row, id, approver, action, text, options));
     const { audit, views } = this.#core;
-    if (verdict.kind === 'late') {
-      await audit.safe({ type: 'approval.late', requestId: id, trust: verdict.request.context.trust, action, status: verdict.request.status, approver: auditedApprover(approver) });
-      throw new ConflictError(`request ${id} is already ${verdict.request.status}; nothing changed`, { code: 'ALREADY_DECIDED' });
-    }
-    if (verdict.kind === 'refused') {
-      await audit.safe({ type: 'approval.rejected', requestId: id, trust: verdict.request.context.trust, action, approver: auditedApprover(approver), reason: verdict.reason });
-      throw new PermissionDeniedError(verdict.reason, { code: verdict.code });
-    }
+    if (verdict.kind === 'late') return refuseLate(this.#core, verdict.request, approver, action);
+    if (verdict.kind === 'refused') return refuseApprover(this.#core, verdict.request, approver, action, verdict);
     const { request, approvals } = verdict;
     if (request.status === 'denied') {
       await audit.safe({ type: 'request.denied', requestId: id, trust: request.context.trust, reason: request.statusReason });
@@ -153,7 +147,7 @@ export class FleetDecisions {
     if (refusal) return { result: { kind: 'refused', request, ...refusal } };
     const decision: ApprovalView = {
       ...auditedApprover(approver),
-      channel: options.channel ?? channelFromTrust(approver.trust),
+      channel: channelOf(approver, options),
       decision: action,
       ...(text ? { comment: text } : {}),
       at: now,
