@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore, type PostgresStateStore } from '../../src/daemon/state/postgres-store.js';
+import { deniedByPostgres as denied } from '../support/postgres-state.js';
 import { type TestPostgres, startPostgres } from '../support/postgres.js';
 import { sampleGrant, sampleRequest } from '../daemon/state/store-contract.js';
 
@@ -49,15 +50,6 @@ const login = (name: Login): pg.Client => {
   return c;
 };
 
-/** Rejects with PostgreSQL's insufficient_privilege (42501) or an RLS WITH CHECK violation (also 42501). */
-async function denied(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof pg.DatabaseError, String(err));
-    assert.equal(err.code, '42501', err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 const INSERT_REQUEST = `INSERT INTO requests (id, resource, reason, context, claimed, ttl_ms, status, rule, created_at, expires_at, updated_at, owner_node)
   VALUES ($1, 'prod-db', 'r', '{}', '{}', 60000, 'pending', 'rule', 1, 2, 1, $2)`;

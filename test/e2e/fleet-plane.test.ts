@@ -15,6 +15,7 @@ import { openPostgresStore } from '../../src/daemon/state/postgres-store.js';
 import { startVaultWithDatabase, type VaultWithDatabase } from '../../tools/vault-compat/src/start.js';
 import { accessorAlive, cli, contextFlags, DaemonProcess, eventually, fileExists, leaseAlive, roleExists, startCli, STEP, transcript, type Proc } from '../support/daemon-process.js';
 import { freePort } from '../support/free-port.js';
+import { deniedByPostgres as denied } from '../support/postgres-state.js';
 
 const POLICIES = `
   - name: db-needs-two
@@ -68,14 +69,6 @@ async function asRunner<R extends pg.QueryResultRow>(sql: string, values: unknow
   }
 }
 
-async function denied(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof pg.DatabaseError, String(err));
-    assert.equal(err.code, '42501', err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 function stateLine(login: string): string {
   return `state: { postgres: "${urlFor(login, false)}", password_file: ${join(dir, 'pg-password')} }`;

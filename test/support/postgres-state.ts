@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,4 +29,14 @@ export async function postgresState(env: VaultWithDatabase, dir: string): Promis
   await writeFile(passwordFile, `${env.pg.password}\n`, { mode: 0o600 });
   const url = `postgres://${encodeURIComponent(env.pg.user)}@${env.pg.host}:${String(env.pg.port)}/${database}`;
   return { database, value: `{ postgres: "${url}", password_file: ${passwordFile} }` };
+}
+
+/** Rejects with PostgreSQL's insufficient_privilege (42501) or an RLS WITH CHECK violation (also 42501). */
+export async function deniedByPostgres(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof pg.DatabaseError, String(err));
+    assert.equal(err.code, '42501', err.message);
+    assert.match(err.message, message);
+    return true;
+  });
 }
