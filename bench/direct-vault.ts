@@ -1,5 +1,7 @@
 import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import createNodeVault from 'node-vault';
+import { requestPromiseFor } from '../src/daemon/vault/client/http-request.js';
 import { elapsedMs } from './stats.js';
 import type { BenchVault } from './vault-process.js';
 
@@ -29,14 +31,17 @@ export interface DirectVault {
 /**
  * The alternative to the gate: a CI step holding a Vault token that calls Vault itself with
  * node-vault, as the daemon's broker does (child token via `write('auth/token/create')`, never
- * tokenCreate*, then the read with the child token), over keep-alive HTTP.
+ * tokenCreate*, then the read with the child token), over keep-alive HTTP and the same HTTP layer
+ * (node:http under node-vault, src/daemon/vault/client/http-request.ts), so the baseline is as
+ * fast a direct call as the daemon's own.
  */
 export function createDirectVault(vault: BenchVault): DirectVault {
   const httpAgent = new Agent({ keepAlive: true });
-  const requestOptions = { timeout: 10_000, httpAgent };
-  const root = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', token: vault.rootToken, requestOptions });
+  const httpsAgent = new HttpsAgent({ keepAlive: true });
+  const transport = { 'request-promise': requestPromiseFor({ http: httpAgent, https: httpsAgent }, 10_000) };
+  const root = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', token: vault.rootToken, ...transport });
   // One client whose token is swapped per grant, as a step would hold exactly one child token.
-  const child = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', requestOptions });
+  const child = createNodeVault({ endpoint: vault.address, apiVersion: 'v1', ...transport });
   const grant = async (read: string | undefined): Promise<DirectGrant> => {
     const start = process.hrtime.bigint();
     const created = (await root.write('auth/token/create', {
@@ -71,6 +76,7 @@ export function createDirectVault(vault: BenchVault): DirectVault {
     },
     close() {
       httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
 }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type NodeVault from 'node-vault';
 import type { VaultClientOptions } from './api.js';
 import { toVaultError } from './http-errors.js';
+import { requestPromiseFor } from './http-request.js';
 
 
 /** One Vault call: run it on node-vault, map any failure to a `VaultHttpError`, parse the body. */
@@ -26,6 +27,7 @@ export function createTransport(options: VaultClientOptions): Transport {
   const httpsAgent = new https.Agent({ keepAlive: true, ...(options.caPem !== undefined ? { ca: options.caPem } : {}) });
   let token = options.token ?? '';
   let vault: NodeVault.client | undefined;
+  const requestPromise = requestPromiseFor({ http: httpAgent, https: httpsAgent }, options.timeoutMs);
   // node-vault (with axios and tv4) is loaded on the first call, not at import: it is a tenth of
   // the daemon's cold start and nothing before the first Vault call needs it.
   let loading: Promise<NodeVault.client> | undefined;
@@ -37,7 +39,8 @@ export function createTransport(options: VaultClientOptions): Transport {
         token,
         // node-vault's `debug` prints request bodies (secret_id, token create) when DEBUG is set.
         debug: () => undefined,
-        requestOptions: { timeout: options.timeoutMs, httpAgent, httpsAgent },
+        // node-vault's commands and response handling over node:http (http-request.ts), not axios.
+        'request-promise': requestPromise,
       });
       // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from the environment;
       // the daemon's configuration is the only source of truth.
