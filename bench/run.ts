@@ -186,6 +186,7 @@ async function main(): Promise<Results> {
       { id: 'release.db.p50', label: 'release → token + lease revoked, role dropped: p50', value: db.releaseToRevoked.p50, unit: 'ms' },
       { id: 'release.db.p99', label: 'release → token + lease revoked, role dropped: p99', value: db.releaseToRevoked.p99, unit: 'ms', target: { op: '<=', value: 20 } },
       { id: 'direct.revoke.db.p50', label: 'direct node-vault revoke (token + lease): p50', value: directDb.revoke.p50, unit: 'ms' },
+      { id: 'direct.revoke.db.p99', label: 'direct node-vault revoke (token + lease): p99', value: directDb.revoke.p99, unit: 'ms' },
       { id: 'kill.p50', label: `step killed → token revoked: p50 (n=${kills.n})`, value: kills.p50, unit: 'ms' },
       { id: 'kill.max', label: `step killed → token revoked: max (n=${kills.n})`, value: kills.max, unit: 'ms', target: { op: '<=', value: 1000 } },
       { id: 'rss.idle', label: 'daemon RSS, idle after start', value: idleRss / MB, unit: 'MB' },

@@ -32,6 +32,8 @@ const EXPECTED_FIGURES = [
   'release.token.p99',
   'release.db.p50',
   'release.db.p99',
+  'direct.revoke.db.p50',
+  'direct.revoke.db.p99',
   'kill.p50',
   'kill.max',
   'rss.idle',

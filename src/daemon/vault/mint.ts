@@ -1,3 +1,4 @@
+import { grantStage } from '../../common/grant-stages.js';
 import { UnavailableError, errorMessage } from '../../common/errors.js';
 import { ownValue } from '../../common/own-keys.js';
 import type { Logger } from '../../common/logger.js';
@@ -91,6 +92,7 @@ export async function mintGrant(
 ): Promise<MintedGrant> {
   const ttlS = Math.max(1, Math.ceil(ttlMs / 1000));
   const child = await createChildToken(deps, resource, ttlS, meta);
+  grantStage('token-created');
   const leaseIds: string[] = [];
   try {
     if (onAccessor) await recordAccessor(onAccessor, child.accessor);

@@ -1,4 +1,5 @@
 import { AsyncQueue } from '../../../common/async-queue.js';
+import { grantStage } from '../../../common/grant-stages.js';
 import { ConflictError, errorMessage, JitgateError, UnavailableError } from '../../../common/errors.js';
 import { newId, newSecretToken } from '../../../common/ids.js';
 import { ownValue } from '../../../common/own-keys.js';
@@ -80,7 +81,9 @@ export class GrantIssuer {
       return;
     }
     const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny, settleMint);
+    grantStage('minted');
     await this.#record(live, minted, tokenCreated, deny);
+    grantStage('grant-recorded');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while Vault mints
     if (!lifecycle.accepting || live.revoking) {
       // Shutdown began while Vault was minting: the credentials never leave the daemon.
@@ -119,11 +122,18 @@ export class GrantIssuer {
       expiresAt: now + request.ttlMs,
       updatedAt: now,
     };
-    try {
-      const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
-      await audit.awaitAll([...prior, intent]);
-      await store.insertGrant(grant);
-    } catch (err) {
+    // The audit fsync and the state commit run side by side (one waits on the disk, the other on
+    // the loop's next turn); Vault is called only once both are done.
+    const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
+    const inserted = store.insertGrant(grant);
+    grantStage('intent-issued');
+    const [audited, stored] = await Promise.allSettled([audit.awaitAll([...prior, intent]), inserted]);
+    grantStage('intent-durable');
+    const failed = [audited, stored].find((r) => r.status === 'rejected');
+    if (failed) {
+      const err: unknown = failed.reason;
+      // Nothing was minted; a row that did reach state must not look like a mint in progress.
+      if (stored.status === 'fulfilled') await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
       const reason = `cannot record the grant: ${errorMessage(err)}`;
       await deny(reason);
       await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason });
@@ -171,6 +181,7 @@ export class GrantIssuer {
           // Deferred: `grant.minted` follows the state writes in between and shares its fsync.
           tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) }, { defer: true });
           await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
+          grantStage('accessor-recorded');
         },
       );
     } catch (err) {
@@ -210,10 +221,11 @@ export class GrantIssuer {
         ttlMs: minted.ttlMs,
         expiresAt: new Date(grant.expiresAt).toISOString(),
       });
-      await store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
-      if (!(await transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() }))) {
-        throw new ConflictError('request left the approved state before the grant');
-      }
+      // Both writes in the same turn: one transaction, one commit (the store batches a turn's writes).
+      const updated = store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
+      const moved = transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() });
+      const [, granted] = await Promise.all([updated, moved]);
+      if (!granted) throw new ConflictError('request left the approved state before the grant');
       await audit.awaitAll(tokenCreated ? [tokenCreated, mintedAudit] : [mintedAudit]);
     } catch (err) {
       // The grant is not on record: the credentials must not leave the daemon.

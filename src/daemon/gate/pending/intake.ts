@@ -1,3 +1,4 @@
+import { grantStage } from '../../../common/grant-stages.js';
 import { errorMessage, InvalidArgumentError, JitgateError, UnavailableError } from '../../../common/errors.js';
 import { formatDuration } from '../../../common/duration.js';
 import { newId } from '../../../common/ids.js';
@@ -72,6 +73,7 @@ export class Intake {
 
   async *requestAccess(input: AccessInput, signal: AbortSignal): AsyncGenerator<AccessUpdate> {
     const { resource, ttl, context, slot } = await this.#admit(input);
+    grantStage('admitted');
     const decision: Decision = ttl.deny
       ? { kind: 'deny', rule: null, reason: ttl.deny, code: 'TTL_EXCEEDS_MAX' }
       : this.#policy.decide(resource.name, context);
@@ -85,6 +87,7 @@ export class Intake {
     let recorded: { request: StoredRequest; created: Promise<void> };
     try {
       recorded = await this.#record(input, resource, ttl, context, decision, reused);
+      grantStage('request-recorded');
       if (waits) await audit.awaitAll([recorded.created]);
     } catch (err) {
       slot.release();

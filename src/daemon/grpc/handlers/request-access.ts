@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import { grantStage } from '../../../common/grant-stages.js';
 import type { ErrorCode } from '../../../model/error-codes.js';
 import type { AccessUpdate } from '../../../model/request.js';
 import type { AccessRequest__Output } from '../../../generated/jitgate/v1/AccessRequest.js';
@@ -24,9 +25,11 @@ export function requestAccessHandler({ gate, logger }: HandlerDeps): StreamHandl
     // Per-update lines are debug: the gate logs one info line per grant, and that is the budget.
     const debug = logger.isLevelEnabled('debug');
     let trailer: grpc.Metadata | undefined;
+    grantStage('received');
     for await (const update of gate.requestAccess(input, ctx.signal)) {
       if (debug) ctx.log.debug({ resource: input.resource, requestId: update.request.id, state: update.kind }, 'access update');
       write(toWireUpdate(update));
+      if (update.kind === 'granted') grantStage('replied');
       const code = endCode(update);
       if (code !== undefined) trailer = errorCodeTrailer(code);
       if (ctx.signal.aborted) break;

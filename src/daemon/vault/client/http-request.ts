@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { grantStage } from '../../../common/grant-stages.js';
 
 /**
  * node-vault's HTTP layer, on `node:http`. node-vault takes a `request-promise`-shaped object
@@ -113,6 +114,7 @@ function once(url: URL, method: string, headers: Record<string, string>, body: B
         });
       });
       res.on('end', () => {
+        grantStage('vault-answered');
         settle(() => {
           const location = res.headers.location;
           resolve({ status: res.statusCode ?? 0, location, body: parseBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)) });
@@ -120,6 +122,7 @@ function once(url: URL, method: string, headers: Record<string, string>, body: B
       });
     });
     req.end(body);
+    grantStage('vault-sent');
   });
 }
 
