@@ -23,6 +23,7 @@ import { FSYNCED_WRITES, measureFloor } from './measure-floor.js';
 import { measureGrants } from './measure-grants.js';
 import { measureKills } from './measure-kill.js';
 import { measurePending } from './measure-pending.js';
+import { measureRoleDrop } from './measure-role-drop.js';
 import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
 import { machineInfo, passes, renderTable, type Figure, type Results } from './report.js';
 import { elapsedMs, summarize } from './stats.js';
@@ -107,11 +108,14 @@ async function main(): Promise<Results> {
     progress('direct node-vault baseline');
     const directToken = await measureDirect(vault, undefined, plan.warmup, plan.grants);
     const directDb = await measureDirect(vault, dbRead, plan.dbWarmup, plan.dbGrants);
+    progress('PostgreSQL alone: the role drop a database lease revoke runs');
+    const roleDrop = await measureRoleDrop(vault.pgUrl, plan.dbWarmup, plan.dbGrants);
     details.grants = {
       token: withoutSamples(token),
       db: withoutSamples(db),
       directToken,
       directDb,
+      roleDrop,
       floorToken: withoutSamples(floorToken),
       floorDb: withoutSamples(floorDb),
       rounds: { token: plan.rounds, db: plan.dbRounds },
@@ -187,6 +191,8 @@ async function main(): Promise<Results> {
       { id: 'release.db.p99', label: 'release → token + lease revoked, role dropped: p99', value: db.releaseToRevoked.p99, unit: 'ms', target: { op: '<=', value: 20 } },
       { id: 'direct.revoke.db.p50', label: 'direct node-vault revoke (token + lease): p50', value: directDb.revoke.p50, unit: 'ms' },
       { id: 'direct.revoke.db.p99', label: 'direct node-vault revoke (token + lease): p99', value: directDb.revoke.p99, unit: 'ms' },
+      { id: 'pg.role-drop.p50', label: "PostgreSQL alone: Vault's default role revocation SQL: p50", value: roleDrop.p50, unit: 'ms' },
+      { id: 'pg.role-drop.p99', label: "PostgreSQL alone: Vault's default role revocation SQL: p99", value: roleDrop.p99, unit: 'ms' },
       { id: 'kill.p50', label: `step killed → token revoked: p50 (n=${kills.n})`, value: kills.p50, unit: 'ms' },
       { id: 'kill.max', label: `step killed → token revoked: max (n=${kills.n})`, value: kills.max, unit: 'ms', target: { op: '<=', value: 1000 } },
       { id: 'rss.idle', label: 'daemon RSS, idle after start', value: idleRss / MB, unit: 'MB' },

@@ -34,6 +34,8 @@ const EXPECTED_FIGURES = [
   'release.db.p99',
   'direct.revoke.db.p50',
   'direct.revoke.db.p99',
+  'pg.role-drop.p50',
+  'pg.role-drop.p99',
   'kill.p50',
   'kill.max',
   'rss.idle',

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { elapsedMs, summarize, type LatencySummary } from './stats.js';
+
+/**
+ * PostgreSQL alone, no Vault and no gate: the statements that revoking a database lease runs, timed
+ * on one open connection. A role is created as the bench's Vault role creates it (LOGIN, password,
+ * VALID UNTIL), then dropped the way Vault's PostgreSQL plugin does without
+ * `revocation_statements` (and tools/vault-compat/src/database.ts with it): lock the role, end its
+ * sessions, look up the schemas it holds grants in, revoke everything, drop it, end sessions again.
+ * This is the floor under "release → token + lease revoked, role dropped".
+ */
+export async function measureRoleDrop(pgUrl: string, warmup: number, count: number): Promise<LatencySummary> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < warmup + count; i++) {
+      const name = `bench-drop-${randomBytes(6).toString('hex')}`;
+      const ident = client.escapeIdentifier(name);
+      const expires = new Date(Date.now() + 3_600_000).toISOString();
+      await client.query(`CREATE ROLE ${ident} WITH LOGIN PASSWORD '${randomBytes(12).toString('hex')}' VALID UNTIL '${expires}'`);
+      const start = process.hrtime.bigint();
+      await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      await client.query(`ALTER ROLE ${ident} NOLOGIN`);
+      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [name]);
+      await client.query('BEGIN');
+      const schemas = await client.query<{ schema: string }>(
+        `SELECT DISTINCT table_schema AS schema FROM information_schema.role_column_grants WHERE grantee = $1
+         UNION SELECT DISTINCT table_schema FROM information_schema.role_table_grants WHERE grantee = $1`,
+        [name],
+      );
+      for (const { schema } of schemas.rows) {
+        const s = client.escapeIdentifier(schema);
+        await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${ident}`);
+        await client.query(`REVOKE USAGE ON SCHEMA ${s} FROM ${ident}`);
+      }
+      await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM ${ident}`);
+      await client.query(`REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM ${ident}`);
+      await client.query(`REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA public FROM ${ident}`);
+      await client.query(`REVOKE USAGE ON SCHEMA public FROM ${ident}`);
+      const db = await client.query<{ db: string }>('SELECT current_database() AS db');
+      await client.query(`REVOKE ALL PRIVILEGES ON DATABASE ${client.escapeIdentifier(db.rows[0]?.db ?? 'postgres')} FROM ${ident}`);
+      await client.query(`DROP ROLE IF EXISTS ${ident}`);
+      await client.query('COMMIT');
+      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [name]);
+      const ms = elapsedMs(start);
+      if (i >= warmup) samples.push(ms);
+    }
+  } finally {
+    await client.end();
+  }
+  return summarize(samples);
+}
