@@ -3,7 +3,9 @@
  * pending requests" row. A bare grpc-js server in a child process (no gate, no state, no audit)
  * whose only method is server-streaming: each call gets one ~200-byte message and is then held
  * open, as the daemon holds a pending RequestAccess stream. Opens N such calls on a Unix socket
- * from 8 clients (as bench/measure-pending.ts does) and prints the child's RSS growth per call.
+ * from 8 clients (as bench/measure-pending.ts does) and prints the child's RSS growth per call;
+ * `--heap` adds the live JavaScript heap retained per call (two V8 heap snapshots, as
+ * bench/pending-heap.ts takes of the daemon).
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { HEAP_SNAPSHOT_HOOK, heapGrowth, takeHeapSnapshot } from './heap-diff.js';
 
 const METHOD = '/jitgate.bench.Bare/Hold';
 const identity = (b: Buffer): Buffer => b;
@@ -43,10 +46,10 @@ async function rssOf(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
-async function measure(count: number): Promise<void> {
+async function measure(count: number, heap: boolean): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'jitgate-bare-grpc-'));
   const socket = join(dir, 'bare.sock');
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', socket], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', socket], { execArgv: ['--import', 'tsx', ...(heap ? ['--import', HEAP_SNAPSHOT_HOOK] : [])], stdio: 'inherit' });
   const clients = Array.from({ length: 8 }, () => new grpc.Client(`unix:${socket}`, grpc.credentials.createInsecure()));
   const calls: grpc.ClientReadableStream<Buffer>[] = [];
   try {
@@ -57,6 +60,7 @@ async function measure(count: number): Promise<void> {
     const pid = child.pid;
     if (pid === undefined) throw new Error('no pid');
     await sleep(500);
+    const idleHeap = heap ? await takeHeapSnapshot(pid, 0) : undefined;
     const idle = await rssOf(pid);
     for (let i = 0; i < count; i += 512) {
       const wave = Array.from({ length: Math.min(512, count - i) }, (_, j) => new Promise<void>((resolve, reject) => {
@@ -70,9 +74,17 @@ async function measure(count: number): Promise<void> {
       await Promise.all(wave);
     }
     await sleep(500);
+    const heldHeap = idleHeap === undefined ? undefined : await takeHeapSnapshot(pid, 1);
     const held = await rssOf(pid);
     const growth = held - idle;
-    process.stdout.write(`${JSON.stringify({ count, idleMB: +(idle / 2 ** 20).toFixed(1), heldMB: +(held / 2 ** 20).toFixed(1), growthMB: +(growth / 2 ** 20).toFixed(1), perCallKiB: +(growth / count / 1024).toFixed(2) })}\n`);
+    let heapPerCallKiB: number | undefined;
+    if (idleHeap !== undefined && heldHeap !== undefined) {
+      const rows = await heapGrowth(idleHeap, heldHeap, count);
+      heapPerCallKiB = +(rows.reduce((sum, r) => sum + r.bytes, 0) / 1024).toFixed(2);
+      await rm(idleHeap, { force: true });
+      await rm(heldHeap, { force: true });
+    }
+    process.stdout.write(`${JSON.stringify({ count, idleMB: +(idle / 2 ** 20).toFixed(1), heldMB: +(held / 2 ** 20).toFixed(1), growthMB: +(growth / 2 ** 20).toFixed(1), perCallKiB: +(growth / count / 1024).toFixed(2), ...(heapPerCallKiB === undefined ? {} : { heapPerCallKiB }) })}\n`);
   } finally {
     for (const c of calls) c.cancel();
     for (const c of clients) c.close();
@@ -81,10 +93,10 @@ async function measure(count: number): Promise<void> {
   }
 }
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, serve: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, serve: { type: 'string' }, heap: { type: 'boolean', default: false } }, strict: true });
 if (values.serve !== undefined) serve(values.serve);
 else {
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer, not ${values.count}`);
-  await measure(count);
+  await measure(count, values.heap);
 }
