@@ -56,6 +56,14 @@ function deadlineExceeded(): grpc.ServerErrorResponse {
   };
 }
 
+/**
+ * The abort reason of every call whose peer is gone, made once: `abort()` without a reason builds a
+ * DOMException (and captures a stack) per call, and every stream aborts when it closes; the profile
+ * showed it at over 1% of the daemon's time.
+ */
+const PEER_GONE = new DOMException('the client is gone', 'AbortError');
+const DEADLINE = new DOMException('the default deadline passed', 'AbortError');
+
 function unaryCall<Req, Res>(
   { limits, clock }: RpcAdapterOptions,
   method: string,
@@ -74,13 +82,13 @@ function unaryCall<Req, Res>(
       callback(err, value);
     };
     call.on('cancelled', () => {
-      controller.abort();
+      controller.abort(PEER_GONE);
       done = true;
       if (timer) clock.clearTimeout(timer);
     });
     if (call.getDeadline() === Infinity) {
       timer = clock.setTimeout(() => {
-        controller.abort();
+        controller.abort(DEADLINE);
         ctx.log.info({ deadlineMs: limits.defaultRpcDeadlineMs }, 'default deadline exceeded');
         finish(deadlineExceeded());
       }, limits.defaultRpcDeadlineMs);
@@ -114,7 +122,7 @@ function streamCall<Req, Res>(
     const ctx = newCall(method, call.metadata, controller.signal);
     registry.add(controller);
     const gone = (): void => {
-      controller.abort();
+      controller.abort(PEER_GONE);
     };
     // Either event means the peer will read no more: the step died or gave up, so its work must stop.
     call.on('cancelled', gone);
