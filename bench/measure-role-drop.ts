@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { defaultPostgresRevocation } from '../tools/vault-compat/src/database.js';
 import { elapsedMs, summarize, type LatencySummary } from './stats.js';
 
 /**
@@ -14,7 +15,7 @@ export const FAST_REVOCATION = ['DROP OWNED BY "{{name}}";', 'DROP ROLE IF EXIST
  * on one open connection. A role is created as the bench's Vault role creates it (LOGIN, password,
  * VALID UNTIL), then dropped, after locking it and ending its sessions, either the way Vault's
  * PostgreSQL plugin does without `revocation_statements` (and tools/vault-compat/src/database.ts
- * with it: look up the schemas it holds grants in, revoke everything, drop it) or with
+ * with it, the same function: look up the schemas it holds grants in, revoke everything, drop it) or with
  * FAST_REVOCATION. This is the floor under "release → token + lease revoked, role dropped".
  */
 export async function measureRoleDrop(pgUrl: string, revocation: 'default' | 'fast', warmup: number, count: number): Promise<LatencySummary> {
@@ -35,7 +36,7 @@ export async function measureRoleDrop(pgUrl: string, revocation: 'default' | 'fa
       if (revocation === 'fast') {
         for (const statement of FAST_REVOCATION) await client.query(statement.replaceAll('"{{name}}"', ident));
       } else {
-        await defaultRevocation(client, name, ident);
+        await defaultPostgresRevocation(client, name);
       }
       await client.query('COMMIT');
       await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [name]);
@@ -46,25 +47,4 @@ export async function measureRoleDrop(pgUrl: string, revocation: 'default' | 'fa
     await client.end();
   }
   return summarize(samples);
-}
-
-/** Vault's PostgreSQL plugin's revocation when the role has no `revocation_statements`. */
-async function defaultRevocation(client: pg.Client, name: string, ident: string): Promise<void> {
-  const schemas = await client.query<{ schema: string }>(
-    `SELECT DISTINCT table_schema AS schema FROM information_schema.role_column_grants WHERE grantee = $1
-     UNION SELECT DISTINCT table_schema FROM information_schema.role_table_grants WHERE grantee = $1`,
-    [name],
-  );
-  for (const { schema } of schemas.rows) {
-    const s = client.escapeIdentifier(schema);
-    await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${ident}`);
-    await client.query(`REVOKE USAGE ON SCHEMA ${s} FROM ${ident}`);
-  }
-  await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM ${ident}`);
-  await client.query(`REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM ${ident}`);
-  await client.query(`REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA public FROM ${ident}`);
-  await client.query(`REVOKE USAGE ON SCHEMA public FROM ${ident}`);
-  const db = await client.query<{ db: string }>('SELECT current_database() AS db');
-  await client.query(`REVOKE ALL PRIVILEGES ON DATABASE ${client.escapeIdentifier(db.rows[0]?.db ?? 'postgres')} FROM ${ident}`);
-  await client.query(`DROP ROLE IF EXISTS ${ident}`);
 }

@@ -277,7 +277,7 @@ export class DatabaseEngine implements Engine {
         if (statements.length > 0) {
           for (const statement of splitStatements(statements)) await client.query(render(statement, { name: username, username }));
         } else {
-          await this.#defaultRevoke(client, username);
+          await defaultPostgresRevocation(client, username);
         }
         await client.query('COMMIT');
       } catch (err) {
@@ -290,30 +290,34 @@ export class DatabaseEngine implements Engine {
     }
   }
 
-  /** Vault's default PostgreSQL revocation: revoke privileges everywhere, then drop the role. */
-  async #defaultRevoke(client: pg.PoolClient, username: string): Promise<void> {
-    const ident = client.escapeIdentifier(username);
-    const schemas = await client.query<{ schema: string }>(
-      `SELECT DISTINCT table_schema AS schema FROM information_schema.role_column_grants WHERE grantee = $1
-       UNION SELECT DISTINCT table_schema FROM information_schema.role_table_grants WHERE grantee = $1`,
-      [username],
-    );
-    for (const { schema } of schemas.rows) {
-      const s = client.escapeIdentifier(schema);
-      await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${ident}`);
-      await client.query(`REVOKE USAGE ON SCHEMA ${s} FROM ${ident}`);
-    }
-    await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM ${ident}`);
-    await client.query(`REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM ${ident}`);
-    await client.query(`REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA public FROM ${ident}`);
-    await client.query(`REVOKE USAGE ON SCHEMA public FROM ${ident}`);
-    const db = await client.query<{ db: string }>('SELECT current_database() AS db');
-    await client.query(`REVOKE ALL PRIVILEGES ON DATABASE ${client.escapeIdentifier(db.rows[0]?.db ?? 'postgres')} FROM ${ident}`);
-    await client.query(`DROP ROLE IF EXISTS ${ident}`);
-  }
-
   async close(): Promise<void> {
     await Promise.all([...this.#configs.values()].map((c) => c.pool.end().catch(() => undefined)));
     this.#configs.clear();
   }
+}
+
+/**
+ * Vault's default PostgreSQL revocation (no `revocation_statements`): look up the schemas the role
+ * holds grants in, revoke privileges everywhere, then drop the role. Exported for the bench, which
+ * times this SQL on its own.
+ */
+export async function defaultPostgresRevocation(client: pg.ClientBase, username: string): Promise<void> {
+  const ident = client.escapeIdentifier(username);
+  const schemas = await client.query<{ schema: string }>(
+    `SELECT DISTINCT table_schema AS schema FROM information_schema.role_column_grants WHERE grantee = $1
+     UNION SELECT DISTINCT table_schema FROM information_schema.role_table_grants WHERE grantee = $1`,
+    [username],
+  );
+  for (const { schema } of schemas.rows) {
+    const s = client.escapeIdentifier(schema);
+    await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${ident}`);
+    await client.query(`REVOKE USAGE ON SCHEMA ${s} FROM ${ident}`);
+  }
+  await client.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM ${ident}`);
+  await client.query(`REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM ${ident}`);
+  await client.query(`REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA public FROM ${ident}`);
+  await client.query(`REVOKE USAGE ON SCHEMA public FROM ${ident}`);
+  const db = await client.query<{ db: string }>('SELECT current_database() AS db');
+  await client.query(`REVOKE ALL PRIVILEGES ON DATABASE ${client.escapeIdentifier(db.rows[0]?.db ?? 'postgres')} FROM ${ident}`);
+  await client.query(`DROP ROLE IF EXISTS ${ident}`);
 }
