@@ -53,6 +53,10 @@ install -D -m 0640 deploy/jitgated.example.yaml "$stage/etc/jitgated/jitgated.ex
 # by a Vault admin, e.g. /usr/share/jitgate/vault/setup.sh /etc/jitgated.
 install -D -m 0644 deploy/vault/jitgated-policy.hcl "$stage/usr/share/jitgate/vault/jitgated-policy.hcl"
 install -D -m 0755 deploy/vault/setup.sh "$stage/usr/share/jitgate/vault/setup.sh"
+# Fleet mode: example configs for a runner and an approval plane, and the PostgreSQL roles script.
+for f in approval-plane.yaml runner.yaml postgres-roles.sql; do
+  install -D -m 0644 "deploy/fleet/$f" "$stage/usr/share/jitgate/fleet/$f"
+done
 
 size=$(du -sk "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/control" > "$stage/DEBIAN/control"

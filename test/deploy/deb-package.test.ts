@@ -51,6 +51,9 @@ describe('deploy/deb/build.sh', () => {
       '/etc/jitgated/jitgated.example.yaml',
       '/usr/share/jitgate/vault/jitgated-policy.hcl',
       '/usr/share/jitgate/vault/setup.sh',
+      '/usr/share/jitgate/fleet/approval-plane.yaml',
+      '/usr/share/jitgate/fleet/runner.yaml',
+      '/usr/share/jitgate/fleet/postgres-roles.sql',
     ]) {
       assert.ok(paths.has(expected), `${expected} is not in the package`);
     }
@@ -77,6 +80,9 @@ describe('deploy/deb/build.sh', () => {
     assert.equal(await readFile(join(shipped, 'jitgated-policy.hcl'), 'utf8'), await readFile(join(top, 'deploy/vault/jitgated-policy.hcl'), 'utf8'));
     assert.equal((await stat(join(shipped, 'setup.sh'))).mode & 0o777, 0o755);
     assert.equal(await readFile(join(shipped, 'setup.sh'), 'utf8'), await readFile(join(top, 'deploy/vault/setup.sh'), 'utf8'));
+    for (const f of ['approval-plane.yaml', 'runner.yaml', 'postgres-roles.sql']) {
+      assert.equal(await readFile(join(root, 'usr/share/jitgate/fleet', f), 'utf8'), await readFile(join(top, 'deploy/fleet', f), 'utf8'), f);
+    }
     assert.deepEqual(await readdir(join(root, 'usr/lib/jitgate')).then((names) => names.includes('src')), false);
 
     const env = { PATH: process.env.PATH ?? '' };

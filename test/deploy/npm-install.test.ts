@@ -80,7 +80,7 @@ describe('npm pack + npm install -g, then the installed binaries', { timeout: 90
   it('installs compiled JS, the example config, unit, sysusers/tmpfiles entries and the Vault policy; no TypeScript sources, no dev dependencies', async () => {
     const top = await readdir(installed);
     assert.equal(top.includes('src'), false, 'src/ shipped');
-    for (const file of ['dist/src/daemon/main.js', 'dist/src/cli/cli.js', 'dist/src/client/index.d.ts', 'deploy/jitgated.example.yaml', 'deploy/jitgated.service', 'deploy/deb/sysusers.conf', 'deploy/deb/tmpfiles.conf', 'deploy/vault/jitgated-policy.hcl', 'deploy/vault/setup.sh']) {
+    for (const file of ['dist/src/daemon/main.js', 'dist/src/cli/cli.js', 'dist/src/client/index.d.ts', 'deploy/jitgated.example.yaml', 'deploy/jitgated.service', 'deploy/deb/sysusers.conf', 'deploy/deb/tmpfiles.conf', 'deploy/vault/jitgated-policy.hcl', 'deploy/vault/setup.sh', 'deploy/fleet/approval-plane.yaml', 'deploy/fleet/runner.yaml', 'deploy/fleet/postgres-roles.sql']) {
       assert.ok((await stat(join(installed, file))).isFile(), `${file} missing`);
     }
     const modules = await readdir(join(installed, 'node_modules'));
