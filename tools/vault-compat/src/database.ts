@@ -263,28 +263,7 @@ export class DatabaseEngine implements Engine {
     if (!config) throw new Error(`no connection ${dbName} to revoke ${username}`);
     const client = await config.pool.connect();
     try {
-      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
-      if (exists.rowCount === 0) return;
-      const ident = client.escapeIdentifier(username);
-      // Lock the door first, then end sessions, so no new session slips in before the drop.
-      await client.query(`ALTER ROLE ${ident} NOLOGIN`);
-      const terminate = async (): Promise<void> => {
-        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [username]);
-      };
-      await terminate();
-      await client.query('BEGIN');
-      try {
-        if (statements.length > 0) {
-          for (const statement of splitStatements(statements)) await client.query(render(statement, { name: username, username }));
-        } else {
-          await defaultPostgresRevocation(client, username);
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-      await terminate();
+      await dropPostgresUser(client, username, statements);
     } finally {
       client.release();
     }
@@ -297,11 +276,41 @@ export class DatabaseEngine implements Engine {
 }
 
 /**
- * Vault's default PostgreSQL revocation (no `revocation_statements`): look up the schemas the role
- * holds grants in, revoke privileges everywhere, then drop the role. Exported for the bench, which
- * times this SQL on its own.
+ * Revokes a generated user on an open connection, as a lease revocation does: lock the role, end
+ * its sessions, then run the role's `revocation_statements` (or Vault's default revocation) in one
+ * transaction, and end any session that slipped in. An absent role is already revoked. Exported for
+ * the bench, which times exactly this SQL against PostgreSQL alone.
  */
-export async function defaultPostgresRevocation(client: pg.ClientBase, username: string): Promise<void> {
+export async function dropPostgresUser(client: pg.ClientBase, username: string, statements: readonly string[]): Promise<void> {
+  const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
+  if (exists.rowCount === 0) return;
+  const ident = client.escapeIdentifier(username);
+  // Lock the door first, then end sessions, so no new session slips in before the drop.
+  await client.query(`ALTER ROLE ${ident} NOLOGIN`);
+  const terminate = async (): Promise<void> => {
+    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [username]);
+  };
+  await terminate();
+  await client.query('BEGIN');
+  try {
+    if (statements.length > 0) {
+      for (const statement of splitStatements(statements)) await client.query(render(statement, { name: username, username }));
+    } else {
+      await defaultPostgresRevocation(client, username);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  await terminate();
+}
+
+/**
+ * Vault's default PostgreSQL revocation (no `revocation_statements`): look up the schemas the role
+ * holds grants in, revoke privileges everywhere, then drop the role.
+ */
+async function defaultPostgresRevocation(client: pg.ClientBase, username: string): Promise<void> {
   const ident = client.escapeIdentifier(username);
   const schemas = await client.query<{ schema: string }>(
     `SELECT DISTINCT table_schema AS schema FROM information_schema.role_column_grants WHERE grantee = $1

@@ -88,12 +88,13 @@ function once(url: URL, method: string, headers: Record<string, string>, body: B
           req.destroy();
         }, timeoutMs)
       : undefined;
-    req.on('error', (err: NodeJS.ErrnoException) => {
+    // A fresh error: the original may carry the request, headers and all.
+    const broken = (err: NodeJS.ErrnoException): void => {
       settle(() => {
-        // A fresh error: the original may carry the request, headers and all.
         reject(failure(err.message, typeof err.code === 'string' ? err.code : 'ECONNRESET'));
       });
-    });
+    };
+    req.on('error', broken);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -108,11 +109,7 @@ function once(url: URL, method: string, headers: Record<string, string>, body: B
         }
         chunks.push(chunk);
       });
-      res.on('error', (err: NodeJS.ErrnoException) => {
-        settle(() => {
-          reject(failure(err.message, typeof err.code === 'string' ? err.code : 'ECONNRESET'));
-        });
-      });
+      res.on('error', broken);
       res.on('end', () => {
         grantStage('vault-answered');
         settle(() => {
