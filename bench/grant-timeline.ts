@@ -32,15 +32,15 @@ const HOOK = pathToFileURL(fileURLToPath(new URL('./grant-timeline-hook.mjs', im
 /** What each step between two stages stands for (src/common/grant-stages.ts). */
 const STEPS: Readonly<Record<string, string>> = {
   'received → admitted': 'identity, resource and limits',
-  'admitted → request-recorded': 'policy; request row committed (request.created chained, deferred)',
+  'admitted → request-recorded': 'policy; request row issued (it commits with the grant intent), request.created chained, deferred',
   'request-recorded → intent-issued': 'grant row and grant.mint.intent issued',
-  'intent-issued → intent-durable': 'audit write + fsync (1 of 2), grant row committed alongside',
+  'intent-issued → intent-durable': 'audit write, O_DSYNC (1 of 2), request and grant rows committed alongside',
   'intent-durable → vault-sent': 'node-vault: child-token request built and sent',
   'vault-sent → vault-answered': 'Vault answers auth/token/create',
   'vault-answered → token-created': 'answer parsed',
-  'token-created → accessor-recorded': 'accessor committed to state (start-up recovery can revoke it)',
+  'token-created → accessor-recorded': 'accessor written to state (token only: it commits with the grant rows below)',
   'accessor-recorded → minted': 'credentials mapped, grant held',
-  'minted → grant-recorded': 'audit write + fsync (2 of 2), grant live + request granted committed',
+  'minted → grant-recorded': 'audit write, O_DSYNC (2 of 2), grant live + request granted committed',
   'grant-recorded → replied': 'the one info log line, the view, the reply encoded and written',
 };
 
@@ -120,9 +120,9 @@ try {
     ...[...steps].map(([key, list]) => `| ${key} | ${STEPS[key] ?? ''} | ${ms(summarize(list).p50)} |`),
     `| **in the daemon** (received → replied) | | **${ms(daemonP50)}** |`,
     `| client total | SDK, gRPC both ways, the daemon | **${ms(total)}** |`,
-    `| floor: whole call | gRPC unary + Vault + 2 × (write + fsync) | ${ms(floor.grant.p50)} |`,
+    `| floor: whole call | gRPC unary + Vault + 2 × durable write | ${ms(floor.grant.p50)} |`,
     `| floor: Vault call | | ${ms(floor.vault.p50)} |`,
-    `| floor: 2 × (write + fsync) | | ${ms(floor.fsync.p50)} |`,
+    `| floor: 2 × durable write | | ${ms(floor.fsync.p50)} |`,
     `| gate / floor | | ${(total / floor.grant.p50).toFixed(2)}× |`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

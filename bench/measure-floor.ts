@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { constants, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +10,7 @@ import type { BenchVault } from './vault-process.js';
  * The floor under a gated grant: what any gate must do, and nothing else. One gRPC unary call on a
  * Unix socket (the socket type the daemon listens on) to a trivial grpc-js server whose handler
  * makes the direct Vault call (child token, and the database read when asked) and `FSYNCED_WRITES`
- * durable appends — write + fsync on the libuv pool, as the daemon's audit log does — then answers
+ * durable appends — one O_DSYNC write on the libuv pool each, as the daemon's audit log does — then answers
  * with the credentials. The client times the whole call. The gate's own work on top (identity,
  * policy, state rows, audit hashing and signing, the streaming RPC) is what "gate / floor" measures.
  */
@@ -48,8 +48,8 @@ function startFloorServer(socket: string, direct: DirectVault, file: FileHandle,
         const { grantMs, accessor } = await direct.grant(read);
         const fsyncStart = process.hrtime.bigint();
         for (let i = 0; i < FSYNCED_WRITES; i++) {
+          // Opened O_DSYNC: durable when the write returns, exactly as the audit log's appends.
           await file.write(RECORD, 0, RECORD.length);
-          await file.sync();
         }
         parts.push({ vaultMs: grantMs, fsyncMs: Number(process.hrtime.bigint() - fsyncStart) / 1e6, accessor });
         return Buffer.from(JSON.stringify({ accessor, ttl: 60 }));
@@ -81,7 +81,7 @@ function call(client: grpc.Client): Promise<Buffer> {
 export async function measureFloor(vault: BenchVault, read: string | undefined, warmup: number, count: number): Promise<FloorRun> {
   const dir = await mkdtemp(join(tmpdir(), 'jitgate-floor-'));
   const direct = createDirectVault(vault);
-  const file = await open(join(dir, 'floor.jsonl'), 'a', 0o600);
+  const file = await open(join(dir, 'floor.jsonl'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC, 0o600);
   const parts: Parts[] = [];
   const server = await startFloorServer(join(dir, 'floor.sock'), direct, file, read, parts);
   const client = new grpc.Client(`unix:${join(dir, 'floor.sock')}`, grpc.credentials.createInsecure());

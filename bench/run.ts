@@ -192,7 +192,7 @@ async function main(): Promise<Results> {
       { id: 'ratio.token.p50', label: 'gate / direct, token only, p50', value: token.grant.p50 / directToken.grant.p50, unit: '×', target: { op: '<=', value: 1.5 } },
       { id: 'floor.token.p50', label: `floor: direct token create + ${FSYNCED_WRITES} fsynced writes + gRPC unary (Unix socket): p50`, value: floorToken.grant.p50, unit: 'ms' },
       { id: 'floor.token.p99', label: 'floor, token only: p99', value: floorToken.grant.p99, unit: 'ms' },
-      { id: 'floor.fsync.p50', label: `floor part: ${FSYNCED_WRITES} × (write + fsync), token runs: p50`, value: floorToken.fsync.p50, unit: 'ms' },
+      { id: 'floor.fsync.p50', label: `floor part: ${FSYNCED_WRITES} × durable write (O_DSYNC), token runs: p50`, value: floorToken.fsync.p50, unit: 'ms' },
       { id: 'ratio.floor.token.p50', label: 'gate / floor, token only, p50', value: token.grant.p50 / floorToken.grant.p50, unit: '×', target: { op: '<=', value: 1.3 } },
       { id: 'grant.db.p50', label: 'auto-approved grant + database/creds read: p50', value: db.grant.p50, unit: 'ms', target: { op: '<=', value: 3 } },
       { id: 'grant.db.p90', label: 'auto-approved grant + database/creds read: p90', value: db.grant.p90, unit: 'ms' },

@@ -84,6 +84,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStateStore {
  * mode SQLite syncs the WAL before and the database after each one.
  */
 export class SqliteStateStore implements StateStore {
+  /** One connection; a turn's writes are one transaction, in the order issued. */
+  readonly ordersWrites = true;
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #sql: Statements;

@@ -52,6 +52,12 @@ export interface StoredGrant {
  * treat any failure as "deny" (fail closed).
  */
 export interface StateStore {
+  /**
+   * True when writes apply in the order they are issued (one connection, as in SQLite): a caller
+   * may then issue a dependent write (a grant of a request) before the first one has settled, and
+   * both share a commit. Absent: wait for one write before issuing the next.
+   */
+  readonly ordersWrites?: true;
   insertRequest(request: StoredRequest): Promise<void>;
   /**
    * Compare-and-set: applies `patch` only if the current status is in `from`.

@@ -28,7 +28,13 @@ export async function* handOut(
 
   const handle: GrantHandle = { id: grant.id, releaseToken: live.releaseToken, credentials: minted.credentials, ttlMs: minted.ttlMs, expiresAt: grant.expiresAt };
   const grantedView = views.view({ ...request, status: 'granted' }, approvals, approvers, grant.id);
-  views.emit('decided', grantedView);
+  // Observers (watchers, notifiers, metrics) and the log hear of the grant on the loop's next
+  // check phase, after HTTP/2 has sent the reply (its writes are native immediates, which run
+  // first): the step is not kept waiting on a log line or a notifier's queue.
+  setImmediate(() => {
+    core.log.info({ requestId: request.id, resource: request.resource, grantId: grant.id, ttlMs: minted.ttlMs }, 'granted');
+    views.emit('decided', grantedView);
+  });
   try {
     yield { kind: 'granted', request: grantedView, grant: handle };
     let why = 'released';

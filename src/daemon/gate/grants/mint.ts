@@ -38,7 +38,9 @@ export class GrantIssuer {
   /**
    * Mints and hands out a grant. `prior` are audit appends already issued for this request
    * (created, approved): they are awaited together with the mint intent, so one fsync makes all of
-   * them durable before Vault is called.
+   * them durable before Vault is called. `requestRow` is the request's own state write when it is
+   * still in flight (a request approved by policy the moment it arrived): it commits with the
+   * grant's row, and Vault waits for both.
    */
   async *grant(
     request: StoredRequest,
@@ -46,6 +48,7 @@ export class GrantIssuer {
     approvers: readonly string[],
     signal: AbortSignal,
     prior: readonly Promise<void>[],
+    requestRow: Promise<void> = Promise.resolve(),
   ): AsyncGenerator<AccessUpdate> {
     const { audit, views, lifecycle, config } = this.#core;
     const resource = ownValue(config.resources, request.resource);
@@ -68,7 +71,7 @@ export class GrantIssuer {
     const settleMint = this.#grants.startMint();
     let intended: StoredGrant;
     try {
-      intended = await this.#recordIntent(request, resource, prior, deny);
+      intended = await this.#recordIntent(request, resource, prior, requestRow, deny);
     } catch (err) {
       settleMint();
       throw err;
@@ -80,9 +83,9 @@ export class GrantIssuer {
       yield { kind: 'denied', request: view, reason: 'shutdown', code: 'SHUTDOWN' };
       return;
     }
-    const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny, settleMint);
+    const { live, minted, tokenCreated, accessorRow } = await this.#mint(request, resource, intended, deny, settleMint);
     grantStage('minted');
-    await this.#record(live, minted, tokenCreated, deny);
+    await this.#record(live, minted, tokenCreated, accessorRow, deny);
     grantStage('grant-recorded');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while Vault mints
     if (!lifecycle.accepting || live.revoking) {
@@ -92,7 +95,6 @@ export class GrantIssuer {
       yield { kind: 'denied', request: views.view({ ...request, status: 'released', statusReason: reason }, approvals, approvers), reason, code: 'SHUTDOWN' };
       return;
     }
-    this.#core.log.info({ requestId: request.id, resource: resource.name, grantId: live.stored.id, ttlMs: minted.ttlMs }, 'granted');
     yield* handOut({ core: this.#core, grants: this.#grants, revocations: this.#revocations }, live, minted, approvals, approvers, signal);
   }
 
@@ -107,7 +109,13 @@ export class GrantIssuer {
   }
 
   /** Intent durable before the side effect: Vault is not called until this batch is on disk. */
-  async #recordIntent(request: StoredRequest, resource: ResourceConfig, prior: readonly Promise<void>[], deny: Deny): Promise<StoredGrant> {
+  async #recordIntent(
+    request: StoredRequest,
+    resource: ResourceConfig,
+    prior: readonly Promise<void>[],
+    requestRow: Promise<void>,
+    deny: Deny,
+  ): Promise<StoredGrant> {
     const { store, audit, clock } = this.#core;
     const trust = request.context.trust;
     const now = clock.now();
@@ -125,9 +133,11 @@ export class GrantIssuer {
     // The audit fsync and the state commit run side by side (one waits on the disk, the other on
     // the loop's next turn); Vault is called only once both are done.
     const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
-    const inserted = store.insertGrant(grant);
+    // The grant row references the request's: issued now when the store applies writes in order
+    // (one commit for both), after the request's otherwise.
+    const inserted = store.ordersWrites ? store.insertGrant(grant) : requestRow.then(() => store.insertGrant(grant));
     grantStage('intent-issued');
-    const [audited, stored] = await Promise.allSettled([audit.awaitAll([...prior, intent]), inserted]);
+    const [audited, stored] = await Promise.allSettled([audit.awaitAll([...prior, intent]), Promise.all([requestRow, inserted])]);
     grantStage('intent-durable');
     const failed = [audited, stored].find((r) => r.status === 'rejected');
     if (failed) {
@@ -163,12 +173,15 @@ export class GrantIssuer {
     intended: StoredGrant,
     deny: Deny,
     settleMint: () => void,
-  ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined }> {
+  ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined; accessorRow: Promise<void> | undefined }> {
     const { store, audit, clock, log } = this.#core;
     const trust = request.context.trust;
     let grant = intended;
     // Audit of the token's creation may complete alongside `grant.minted` (one fsync for both).
     let tokenCreated: Promise<void> | undefined;
+    // With nothing to read, no Vault call follows the accessor's write: it commits with the grant's
+    // own rows (#record awaits it), in the same turn, before the credentials leave the daemon.
+    let accessorRow: Promise<void> | undefined;
     let minted: MintedGrant;
     try {
       minted = await this.#broker.mint(
@@ -180,7 +193,14 @@ export class GrantIssuer {
           if (!audit.healthy) throw new UnavailableError('audit log unavailable', { code: 'AUDIT_UNAVAILABLE' });
           // Deferred: `grant.minted` follows the state writes in between and shares its fsync.
           tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) }, { defer: true });
-          await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
+          const written = store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
+          if (resource.vault.read === undefined) {
+            // Handled now, awaited by #record: a failure revokes the token and denies there.
+            void written.catch(() => undefined);
+            accessorRow = written;
+          } else {
+            await written;
+          }
           grantStage('accessor-recorded');
         },
       );
@@ -203,11 +223,17 @@ export class GrantIssuer {
     const live: LiveGrant = { stored: grant, releaseToken: newSecretToken(), request, ended: new AsyncQueue<string>(4) };
     this.#grants.add(live);
     settleMint();
-    return { live, minted, tokenCreated };
+    return { live, minted, tokenCreated, accessorRow };
   }
 
   /** The grant is in state and audit before the credentials leave the daemon; otherwise it is revoked. */
-  async #record(live: LiveGrant, minted: MintedGrant, tokenCreated: Promise<void> | undefined, deny: Deny): Promise<void> {
+  async #record(
+    live: LiveGrant,
+    minted: MintedGrant,
+    tokenCreated: Promise<void> | undefined,
+    accessorRow: Promise<void> | undefined,
+    deny: Deny,
+  ): Promise<void> {
     const { store, audit, clock } = this.#core;
     const { stored: grant, request } = live;
     try {
@@ -224,7 +250,7 @@ export class GrantIssuer {
       // Both writes in the same turn: one transaction, one commit (the store batches a turn's writes).
       const updated = store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
       const moved = transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() });
-      const [, granted] = await Promise.all([updated, moved]);
+      const [, granted] = await Promise.all([updated, moved, accessorRow]);
       if (!granted) throw new ConflictError('request left the approved state before the grant');
       await audit.awaitAll(tokenCreated ? [tokenCreated, mintedAudit] : [mintedAudit]);
     } catch (err) {

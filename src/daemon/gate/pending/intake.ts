@@ -84,16 +84,20 @@ export class Intake {
     // Only a request that waits for approvers keeps its place under the pending limits; its pending
     // entry gives it back when it stops pending. Until then, any failure gives it back here.
     if (!waits) slot.release();
-    let recorded: { request: StoredRequest; created: Promise<void> };
+    // A request going straight to its grant leaves its row to commit with the grant's intent, one
+    // transaction before Vault is called; every other path waits for it here.
+    const straightToGrant = decision.kind !== 'deny' && !waits;
+    let recorded: { request: StoredRequest; created: Promise<void>; inserted: Promise<void> };
     try {
-      recorded = await this.#record(input, resource, ttl, context, decision, reused);
+      recorded = this.#record(input, resource, ttl, context, decision, reused);
       grantStage('request-recorded');
+      if (!straightToGrant) await recorded.inserted;
       if (waits) await audit.awaitAll([recorded.created]);
     } catch (err) {
       slot.release();
       throw err;
     }
-    const { request, created } = recorded;
+    const { request, created, inserted } = recorded;
     const trust = context.trust;
 
     if (decision.kind === 'deny') {
@@ -118,7 +122,7 @@ export class Intake {
     const approved = reused
       ? audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'approval-scope', rule: decision.rule, reusedApproval: reused })
       : audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
-    yield* this.#issuer.grant(request, [], [], signal, [created, approved]);
+    yield* this.#issuer.grant(request, [], [], signal, [created, approved], inserted);
   }
 
   /** Checks that may refuse a request before anything is recorded about it (except a rejection). */
@@ -150,14 +154,14 @@ export class Intake {
    * issued, not awaited, so that it shares one fsync with the records that follow it; every path
    * awaits it (`created`) before any effect (a Vault call, an approver being asked, a reply).
    */
-  async #record(
+  #record(
     input: AccessInput,
     resource: ResourceConfig,
     ttl: EffectiveTtl,
     context: RequestContext,
     decision: Decision,
     reused: string | undefined,
-  ): Promise<{ request: StoredRequest; created: Promise<void> }> {
+  ): { request: StoredRequest; created: Promise<void>; inserted: Promise<void> } {
     const { audit, store, clock, log } = this.#core;
     const now = clock.now();
     const waits = decision.kind === 'require' && reused === undefined;
@@ -192,17 +196,18 @@ export class Intake {
       rule: decision.rule,
       ...(reused !== undefined ? { reusedApproval: reused } : {}),
     }, { defer: true });
-    try {
-      await store.insertRequest(request);
-    } catch (err) {
+    const inserted = store.insertRequest(request).catch((err: unknown) => {
       throw new UnavailableError('state store unavailable', { cause: err, code: 'STATE_UNAVAILABLE' });
-    }
+    });
+    // Every path awaits `inserted`, some only after a few turns (the grant's intent): marked handled
+    // now so that a failed write is not an unhandled rejection meanwhile.
+    void inserted.catch(() => undefined);
     // One info line per grant is the budget (the 'granted' line); auto-approvals stay at debug here.
     const level = decision.kind === 'auto-approve' ? 'debug' : 'info';
     if (log.isLevelEnabled(level)) {
       log[level]({ requestId: request.id, resource: resource.name, decision: decision.kind, rule: decision.rule, trust: context.trust }, 'request received');
     }
-    return { request, created };
+    return { request, created, inserted };
   }
 
   /** Waits for the approvers' verdict, reporting progress; on approval goes on to the grant. */
