@@ -32,13 +32,13 @@ const HOOK = pathToFileURL(fileURLToPath(new URL('./grant-timeline-hook.mjs', im
 /** What each step between two stages stands for (src/common/grant-stages.ts). */
 const STEPS: Readonly<Record<string, string>> = {
   'received → admitted': 'identity, resource and limits',
-  'admitted → request-recorded': 'policy; request row issued (it commits with the grant intent), request.created chained, deferred',
-  'request-recorded → intent-issued': 'grant row and grant.mint.intent issued',
-  'intent-issued → intent-durable': 'audit write, O_DSYNC (1 of 2), request and grant rows committed alongside',
+  'admitted → request-recorded': 'policy; request.created chained (deferred); its row waits for the intent',
+  'request-recorded → intent-issued': 'request.approved and grant.mint.intent chained',
+  'intent-issued → intent-durable': 'audit write, O_DSYNC (1 of 2); request and grant rows written and committed meanwhile',
   'intent-durable → vault-sent': 'node-vault: child-token request built and sent',
   'vault-sent → vault-answered': 'Vault answers auth/token/create',
   'vault-answered → token-created': 'answer parsed',
-  'token-created → accessor-recorded': 'accessor written to state (token only: it commits with the grant rows below)',
+  'token-created → accessor-recorded': 'accessor in state (token only: the grant row below carries it)',
   'accessor-recorded → minted': 'credentials mapped, grant held',
   'minted → grant-recorded': 'audit write, O_DSYNC (2 of 2), grant live + request granted committed',
   'grant-recorded → replied': 'the one info log line, the view, the reply encoded and written',

@@ -282,6 +282,31 @@ describe('AccessGate', () => {
       assert.equal((await f.gate.getRequest(b.request.id)).status, 'denied');
     }));
 
+  it('refuses an auto-approved request whose state row cannot be written, before Vault is called', () =>
+    withGate(async (f) => {
+      const liveAccessors = async (): Promise<string[]> => {
+        const res = await fetch(`${env.vault.address}/v1/auth/token/accessors`, { method: 'LIST', headers: { 'X-Vault-Token': env.vault.rootToken } });
+        const body = (await res.json()) as { data: { keys: string[] } };
+        return body.data.keys;
+      };
+      const before = await liveAccessors();
+      // The request's row is written with the grant's intent on this path: a failing write there
+      // must stop the mint exactly as a failing intent does.
+      Object.assign(f.store, { insertRequest: () => Promise.reject(new Error('disk I/O error')) });
+      const probe = new StreamProbe(f.gate, accessInput({ resource: 'demo-token' }));
+      const err = await probe.done;
+      assert.ok(err instanceof UnavailableError, String(err));
+      assert.equal(err.code, 'STATE_UNAVAILABLE');
+      assert.match(err.message, /state store unavailable/);
+      assert.deepEqual(probe.updates.map((u) => u.kind), []);
+      assert.deepEqual((await liveAccessors()).sort(), before.sort(), 'Vault minted nothing');
+      assert.deepEqual(await f.store.listGrants(['minting', 'live', 'revoking', 'revoke_failed']), []);
+      const types = (await auditTypes(f)).map((r) => r.type);
+      assert.ok(types.includes('grant.mint.intent'), 'the intent was recorded');
+      assert.ok(!types.includes('grant.token.created') && !types.includes('grant.minted'));
+      assert.ok(types.includes('request.denied'));
+    }));
+
   it('denies with UNAVAILABLE when Vault fails during the mint, leaving nothing issued', () =>
     withGate(async (f) => {
       env.vault.faults.fail('database/creds', 503);

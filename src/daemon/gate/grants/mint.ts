@@ -38,9 +38,9 @@ export class GrantIssuer {
   /**
    * Mints and hands out a grant. `prior` are audit appends already issued for this request
    * (created, approved): they are awaited together with the mint intent, so one fsync makes all of
-   * them durable before Vault is called. `requestRow` is the request's own state write when it is
-   * still in flight (a request approved by policy the moment it arrived): it commits with the
-   * grant's row, and Vault waits for both.
+   * them durable before Vault is called. `requestRow` writes the request's own row when it is not
+   * yet in state (a request approved by policy the moment it arrived): it commits with the grant's
+   * row, and Vault waits for both.
    */
   async *grant(
     request: StoredRequest,
@@ -48,7 +48,7 @@ export class GrantIssuer {
     approvers: readonly string[],
     signal: AbortSignal,
     prior: readonly Promise<void>[],
-    requestRow: Promise<void> = Promise.resolve(),
+    requestRow: () => Promise<void> = () => Promise.resolve(),
   ): AsyncGenerator<AccessUpdate> {
     const { audit, views, lifecycle, config } = this.#core;
     const resource = ownValue(config.resources, request.resource);
@@ -56,11 +56,13 @@ export class GrantIssuer {
     if (!audit.healthy) {
       // The request's own records may not be durable: an error, exactly as when the intent append
       // itself fails below, not an ordinary denial the client could mistake for a policy answer.
+      await requestRow().catch(() => undefined);
       await deny('audit log unavailable');
       throw new UnavailableError('audit log unavailable: no grants until it is repaired', { code: 'AUDIT_UNAVAILABLE' });
     }
     if (!resource || !lifecycle.accepting) {
       const reason = !lifecycle.accepting ? 'shutdown' : 'audit log unavailable';
+      await requestRow().catch(() => undefined);
       const view = await deny(reason);
       await audit.safe({ type: 'request.denied', requestId: request.id, trust: request.context.trust, reason });
       yield { kind: 'denied', request: view, reason, code: lifecycle.accepting ? 'ERR_ACCESS_DENIED' : 'SHUTDOWN' };
@@ -83,9 +85,9 @@ export class GrantIssuer {
       yield { kind: 'denied', request: view, reason: 'shutdown', code: 'SHUTDOWN' };
       return;
     }
-    const { live, minted, tokenCreated, accessorRow } = await this.#mint(request, resource, intended, deny, settleMint);
+    const { live, minted, tokenCreated } = await this.#mint(request, resource, intended, deny, settleMint);
     grantStage('minted');
-    await this.#record(live, minted, tokenCreated, accessorRow, deny);
+    await this.#record(live, minted, tokenCreated, deny);
     grantStage('grant-recorded');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- shutdown may flip it while Vault mints
     if (!lifecycle.accepting || live.revoking) {
@@ -113,7 +115,7 @@ export class GrantIssuer {
     request: StoredRequest,
     resource: ResourceConfig,
     prior: readonly Promise<void>[],
-    requestRow: Promise<void>,
+    requestRow: () => Promise<void>,
     deny: Deny,
   ): Promise<StoredGrant> {
     const { store, audit, clock } = this.#core;
@@ -130,20 +132,30 @@ export class GrantIssuer {
       expiresAt: now + request.ttlMs,
       updatedAt: now,
     };
-    // The audit fsync and the state commit run side by side (one waits on the disk, the other on
-    // the loop's next turn); Vault is called only once both are done.
+    // The audit write and the state commit run side by side (one waits on the disk, the other on
+    // the loop's next turn); Vault is called only once both are done. The state writes wait one
+    // microtask: the audit log starts its write in the one queued by this append, so the disk is
+    // already busy while SQLite runs the statements.
     const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
-    // The grant row references the request's: issued now when the store applies writes in order
-    // (one commit for both), after the request's otherwise.
-    const inserted = store.ordersWrites ? store.insertGrant(grant) : requestRow.then(() => store.insertGrant(grant));
     grantStage('intent-issued');
-    const [audited, stored] = await Promise.allSettled([audit.awaitAll([...prior, intent]), Promise.all([requestRow, inserted])]);
+    await Promise.resolve();
+    // The grant row references the request's: issued at once when the store applies writes in
+    // order (one commit for both), after the request's otherwise.
+    const rowWritten = requestRow();
+    const inserted = store.ordersWrites ? store.insertGrant(grant) : rowWritten.then(() => store.insertGrant(grant));
+    // A failed request row fails the grant's too (it references it): report the request's.
+    const rows = Promise.allSettled([rowWritten, inserted]).then(([row, grantRow]) => {
+      if (row.status === 'rejected') throw row.reason;
+      if (grantRow.status === 'rejected') throw grantRow.reason;
+    });
+    const [audited, stored] = await Promise.allSettled([audit.awaitAll([...prior, intent]), rows]);
     grantStage('intent-durable');
     const failed = [audited, stored].find((r) => r.status === 'rejected');
     if (failed) {
       const err: unknown = failed.reason;
-      // Nothing was minted; a row that did reach state must not look like a mint in progress.
-      if (stored.status === 'fulfilled') await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
+      // Nothing was minted; a row that did reach state must not look like a mint in progress (a
+      // row that did not: the update finds nothing, and is ignored).
+      await store.updateGrant(grant.id, { status: 'revoked', updatedAt: clock.now() }).catch(() => undefined);
       const reason = `cannot record the grant: ${errorMessage(err)}`;
       await deny(reason);
       await audit.safe({ type: 'request.denied', requestId: request.id, trust, reason });
@@ -173,15 +185,12 @@ export class GrantIssuer {
     intended: StoredGrant,
     deny: Deny,
     settleMint: () => void,
-  ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined; accessorRow: Promise<void> | undefined }> {
+  ): Promise<{ live: LiveGrant; minted: MintedGrant; tokenCreated: Promise<void> | undefined }> {
     const { store, audit, clock, log } = this.#core;
     const trust = request.context.trust;
     let grant = intended;
     // Audit of the token's creation may complete alongside `grant.minted` (one fsync for both).
     let tokenCreated: Promise<void> | undefined;
-    // With nothing to read, no Vault call follows the accessor's write: it commits with the grant's
-    // own rows (#record awaits it), in the same turn, before the credentials leave the daemon.
-    let accessorRow: Promise<void> | undefined;
     let minted: MintedGrant;
     try {
       minted = await this.#broker.mint(
@@ -193,14 +202,9 @@ export class GrantIssuer {
           if (!audit.healthy) throw new UnavailableError('audit log unavailable', { code: 'AUDIT_UNAVAILABLE' });
           // Deferred: `grant.minted` follows the state writes in between and shares its fsync.
           tokenCreated = audit.issue({ type: 'grant.token.created', requestId: request.id, grantId: grant.id, trust, accessorHmac: audit.hmac(accessor) }, { defer: true });
-          const written = store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
-          if (resource.vault.read === undefined) {
-            // Handled now, awaited by #record: a failure revokes the token and denies there.
-            void written.catch(() => undefined);
-            accessorRow = written;
-          } else {
-            await written;
-          }
+          // With nothing to read, no Vault call follows: the grant's own row, written in this same
+          // turn (#record), carries the accessor, committed before the credentials leave the daemon.
+          if (resource.vault.read !== undefined) await store.updateGrant(grant.id, { accessor, updatedAt: clock.now() });
           grantStage('accessor-recorded');
         },
       );
@@ -223,17 +227,11 @@ export class GrantIssuer {
     const live: LiveGrant = { stored: grant, releaseToken: newSecretToken(), request, ended: new AsyncQueue<string>(4) };
     this.#grants.add(live);
     settleMint();
-    return { live, minted, tokenCreated, accessorRow };
+    return { live, minted, tokenCreated };
   }
 
   /** The grant is in state and audit before the credentials leave the daemon; otherwise it is revoked. */
-  async #record(
-    live: LiveGrant,
-    minted: MintedGrant,
-    tokenCreated: Promise<void> | undefined,
-    accessorRow: Promise<void> | undefined,
-    deny: Deny,
-  ): Promise<void> {
+  async #record(live: LiveGrant, minted: MintedGrant, tokenCreated: Promise<void> | undefined, deny: Deny): Promise<void> {
     const { store, audit, clock } = this.#core;
     const { stored: grant, request } = live;
     try {
@@ -247,10 +245,12 @@ export class GrantIssuer {
         ttlMs: minted.ttlMs,
         expiresAt: new Date(grant.expiresAt).toISOString(),
       });
-      // Both writes in the same turn: one transaction, one commit (the store batches a turn's writes).
+      // The audit log starts its write in the microtask this append queued; the state writes follow
+      // it, both in the same turn: one transaction, one commit (the store batches a turn's writes).
+      await Promise.resolve();
       const updated = store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
       const moved = transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() });
-      const [, granted] = await Promise.all([updated, moved, accessorRow]);
+      const [, granted] = await Promise.all([updated, moved]);
       if (!granted) throw new ConflictError('request left the approved state before the grant');
       await audit.awaitAll(tokenCreated ? [tokenCreated, mintedAudit] : [mintedAudit]);
     } catch (err) {

@@ -84,20 +84,21 @@ export class Intake {
     // Only a request that waits for approvers keeps its place under the pending limits; its pending
     // entry gives it back when it stops pending. Until then, any failure gives it back here.
     if (!waits) slot.release();
-    // A request going straight to its grant leaves its row to commit with the grant's intent, one
-    // transaction before Vault is called; every other path waits for it here.
+    // A request going straight to its grant leaves its row to the grant's intent (written while the
+    // intent's audit write is on disk, one transaction with the grant's row, before Vault is
+    // called); every other path writes it here.
     const straightToGrant = decision.kind !== 'deny' && !waits;
-    let recorded: { request: StoredRequest; created: Promise<void>; inserted: Promise<void> };
+    let recorded: { request: StoredRequest; created: Promise<void>; insertRow: () => Promise<void> };
     try {
       recorded = this.#record(input, resource, ttl, context, decision, reused);
       grantStage('request-recorded');
-      if (!straightToGrant) await recorded.inserted;
+      if (!straightToGrant) await recorded.insertRow();
       if (waits) await audit.awaitAll([recorded.created]);
     } catch (err) {
       slot.release();
       throw err;
     }
-    const { request, created, inserted } = recorded;
+    const { request, created, insertRow } = recorded;
     const trust = context.trust;
 
     if (decision.kind === 'deny') {
@@ -122,7 +123,7 @@ export class Intake {
     const approved = reused
       ? audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'approval-scope', rule: decision.rule, reusedApproval: reused })
       : audit.issue({ type: 'request.approved', requestId: request.id, trust, by: 'policy', rule: decision.rule });
-    yield* this.#issuer.grant(request, [], [], signal, [created, approved], inserted);
+    yield* this.#issuer.grant(request, [], [], signal, [created, approved], insertRow);
   }
 
   /** Checks that may refuse a request before anything is recorded about it (except a rejection). */
@@ -161,7 +162,7 @@ export class Intake {
     context: RequestContext,
     decision: Decision,
     reused: string | undefined,
-  ): { request: StoredRequest; created: Promise<void>; inserted: Promise<void> } {
+  ): { request: StoredRequest; created: Promise<void>; insertRow: () => Promise<void> } {
     const { audit, store, clock, log } = this.#core;
     const now = clock.now();
     const waits = decision.kind === 'require' && reused === undefined;
@@ -196,18 +197,16 @@ export class Intake {
       rule: decision.rule,
       ...(reused !== undefined ? { reusedApproval: reused } : {}),
     }, { defer: true });
-    const inserted = store.insertRequest(request).catch((err: unknown) => {
-      throw new UnavailableError('state store unavailable', { cause: err, code: 'STATE_UNAVAILABLE' });
-    });
-    // Every path awaits `inserted`, some only after a few turns (the grant's intent): marked handled
-    // now so that a failed write is not an unhandled rejection meanwhile.
-    void inserted.catch(() => undefined);
+    const insertRow = (): Promise<void> =>
+      store.insertRequest(request).catch((err: unknown) => {
+        throw new UnavailableError('state store unavailable', { cause: err, code: 'STATE_UNAVAILABLE' });
+      });
     // One info line per grant is the budget (the 'granted' line); auto-approvals stay at debug here.
     const level = decision.kind === 'auto-approve' ? 'debug' : 'info';
     if (log.isLevelEnabled(level)) {
       log[level]({ requestId: request.id, resource: resource.name, decision: decision.kind, rule: decision.rule, trust: context.trust }, 'request received');
     }
-    return { request, created, inserted };
+    return { request, created, insertRow };
   }
 
   /** Waits for the approvers' verdict, reporting progress; on approval goes on to the grant. */
