@@ -41,7 +41,7 @@ const STEPS: Readonly<Record<string, string>> = {
   'token-created → accessor-recorded': 'accessor in state (token only: the grant row below carries it)',
   'accessor-recorded → minted': 'credentials mapped, grant held',
   'minted → grant-recorded': 'audit write, O_DSYNC (2 of 2), grant live + request granted committed',
-  'grant-recorded → replied': 'the one info log line, the view, the reply encoded and written',
+  'grant-recorded → replied': 'the view, the reply encoded and written (the info log line and observers follow the send)',
 };
 
 async function dump(pid: number): Promise<[string, bigint][]> {
