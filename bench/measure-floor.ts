@@ -1,7 +1,8 @@
-import { constants, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { openAuditFile, type AuditFileHandle } from '../src/daemon/audit/file-audit-log.js';
 import { createDirectVault, type DirectVault } from './direct-vault.js';
 import { summarize, type LatencySummary } from './stats.js';
 import type { BenchVault } from './vault-process.js';
@@ -37,7 +38,7 @@ interface Parts {
   accessor: string;
 }
 
-function startFloorServer(socket: string, direct: DirectVault, file: FileHandle, read: string | undefined, parts: Parts[]): Promise<grpc.Server> {
+function startFloorServer(socket: string, direct: DirectVault, file: AuditFileHandle, read: string | undefined, parts: Parts[]): Promise<grpc.Server> {
   const server = new grpc.Server();
   const service: grpc.ServiceDefinition = {
     Grant: { path: METHOD, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
@@ -48,7 +49,7 @@ function startFloorServer(socket: string, direct: DirectVault, file: FileHandle,
         const { grantMs, accessor } = await direct.grant(read);
         const fsyncStart = process.hrtime.bigint();
         for (let i = 0; i < FSYNCED_WRITES; i++) {
-          // Opened O_DSYNC: durable when the write returns, exactly as the audit log's appends.
+          // The audit log's own file (O_DSYNC): durable when the write returns, as its appends are.
           await file.write(RECORD, 0, RECORD.length);
         }
         parts.push({ vaultMs: grantMs, fsyncMs: Number(process.hrtime.bigint() - fsyncStart) / 1e6, accessor });
@@ -81,7 +82,7 @@ function call(client: grpc.Client): Promise<Buffer> {
 export async function measureFloor(vault: BenchVault, read: string | undefined, warmup: number, count: number): Promise<FloorRun> {
   const dir = await mkdtemp(join(tmpdir(), 'jitgate-floor-'));
   const direct = createDirectVault(vault);
-  const file = await open(join(dir, 'floor.jsonl'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC, 0o600);
+  const file = await openAuditFile(join(dir, 'floor.jsonl'), true);
   const parts: Parts[] = [];
   const server = await startFloorServer(join(dir, 'floor.sock'), direct, file, read, parts);
   const client = new grpc.Client(`unix:${join(dir, 'floor.sock')}`, grpc.credentials.createInsecure());

@@ -44,6 +44,15 @@ export class AuditTrail {
     return appended;
   }
 
+  /**
+   * Resolves once the write of the records issued so far has started: the writer starts it in the
+   * microtask its first non-deferred append queued (so that the appends of one synchronous block
+   * share it). Work awaited after this runs while the disk works, not before it starts.
+   */
+  writeStarted(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Waits for issued appends; any failure is an UnavailableError (the operation must stop). */
   async awaitAll(appends: readonly Promise<void>[]): Promise<void> {
     // Whoever waits now must not also wait out a deferral.

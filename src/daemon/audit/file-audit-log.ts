@@ -33,7 +33,7 @@ export const DEFER_MS = 2;
  * the libuv pool. One trip instead of two: the write's completion does not wait for the event
  * loop, busy with the state store's commit, to start the fsync. `sync()` then has nothing to do.
  */
-async function openAuditFile(path: string, fsync: boolean): Promise<AuditFileHandle> {
+export async function openAuditFile(path: string, fsync: boolean): Promise<AuditFileHandle> {
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (fsync ? constants.O_DSYNC : 0);
   const handle = await open(path, flags, 0o600);
   return {

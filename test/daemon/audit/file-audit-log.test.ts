@@ -14,6 +14,7 @@ import {
   type AuditFileHandle,
   type FileAuditLogOptions,
 } from '../../../src/daemon/audit/file-audit-log.js';
+import { AuditTrail } from '../../../src/daemon/audit/audit-trail.js';
 import type { AuditLog } from '../../../src/daemon/audit/types.js';
 
 let root: string;
@@ -220,6 +221,23 @@ describe('file audit log', () => {
     const recs = await records(p.file);
     assert.deepEqual(recs.map((r) => r.type).slice(1, 3), ['request.created', 'grant.mint.intent']);
     assert.ok((await verifyAuditFile(p.file)).ok);
+  });
+
+  it('has started the write of the records issued so far once AuditTrail.writeStarted() resolves', async () => {
+    const p = paths();
+    const counts = { writes: 0, syncs: 0 };
+    const log = await openFileAuditLog(options(p, { openFile: countingOpen(counts) }));
+    const trail = new AuditTrail(log, silentLogger());
+    const before = { ...counts };
+    // As the grant does: a deferred record, then one that is not, then state work after writeStarted().
+    const created = trail.issue({ type: 'request.created' }, { defer: true });
+    const intent = trail.issue({ type: 'grant.mint.intent' });
+    assert.equal(counts.writes, before.writes, 'not yet: the appends of one synchronous block share a write');
+    await trail.writeStarted();
+    assert.equal(counts.writes - before.writes, 1, 'the write of both records is under way');
+    await trail.awaitAll([created, intent]);
+    assert.equal(counts.writes - before.writes, 1);
+    await log.close();
   });
 
   it('writes a deferred append on its own after DEFER_MS, and at once on flush()', async () => {

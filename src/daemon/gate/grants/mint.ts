@@ -133,12 +133,11 @@ export class GrantIssuer {
       updatedAt: now,
     };
     // The audit write and the state commit run side by side (one waits on the disk, the other on
-    // the loop's next turn); Vault is called only once both are done. The state writes wait one
-    // microtask: the audit log starts its write in the one queued by this append, so the disk is
-    // already busy while SQLite runs the statements.
+    // the loop's next turn); Vault is called only once both are done. The state statements run
+    // once the audit write has started, so the disk is already busy while SQLite works.
     const intent = audit.issue({ type: 'grant.mint.intent', requestId: request.id, grantId: grant.id, trust, resource: resource.name, ttlMs: request.ttlMs });
     grantStage('intent-issued');
-    await Promise.resolve();
+    await audit.writeStarted();
     // The grant row references the request's: issued at once when the store applies writes in
     // order (one commit for both), after the request's otherwise.
     const rowWritten = requestRow();
@@ -245,9 +244,9 @@ export class GrantIssuer {
         ttlMs: minted.ttlMs,
         expiresAt: new Date(grant.expiresAt).toISOString(),
       });
-      // The audit log starts its write in the microtask this append queued; the state writes follow
-      // it, both in the same turn: one transaction, one commit (the store batches a turn's writes).
-      await Promise.resolve();
+      // The state writes follow the start of the audit write, both in the same turn: one
+      // transaction, one commit (the store batches a turn's writes).
+      await audit.writeStarted();
       const updated = store.updateGrant(grant.id, { accessor: minted.accessor, leaseIds: [...minted.leaseIds], status: 'live', expiresAt: grant.expiresAt, updatedAt: clock.now() });
       const moved = transition(store, request.id, ['approved'], { status: 'granted', updatedAt: clock.now() });
       const [, granted] = await Promise.all([updated, moved]);
